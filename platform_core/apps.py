@@ -1,0 +1,23 @@
+"""The platform's Django app: fills the service registry when Django is ready."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PlatformCoreConfig(AppConfig):
+    """Register every configured service once the app registry is ready."""
+
+    name = "platform_core"
+    verbose_name = "Joule platform"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Fill ``registry.services`` from the platform configuration."""
+        from platform_core.config import get_config
+        from platform_core.registry import services
+
+        config = get_config()
+        services.clear()
+        for spec in config.services:
+            services.register(spec, entrypoint=spec.id == config.entrypoint)

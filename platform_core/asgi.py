@@ -1,0 +1,13 @@
+"""ASGI entry point: HTTP and websockets for every service.
+
+gunicorn -c deploy/gunicorn.conf.py platform_core.asgi:application
+daphne platform_core.asgi:application
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_core.settings")
+
+from platform_core.gateway.asgi import build_application  # noqa: E402
+
+application = build_application()

@@ -1,0 +1,171 @@
+"""Read joule.toml and every services/*/service.toml into a PlatformConfig.
+
+Everything is validated here, once, at start; a mistake raises ConfigError
+naming the file, the key, the allowed values and the nearest valid name::
+
+    config = load_config(Path("."))
+    config.get_service("orders").prefix   # "/orders"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from platform_core import naming
+from platform_core.config.env import env, load_dotenv
+from platform_core.config.reader import TableReader
+from platform_core.config.schema import (
+    DEFAULT_ALLOWED_HOSTS,
+    ChannelsConfig,
+    DatabaseConfig,
+    LoggingConfig,
+    PlatformConfig,
+    ServerConfig,
+    ServiceSpec,
+)
+from platform_core.exceptions import ConfigError, did_you_mean
+
+# Paths the platform itself answers; no service may be mounted there.
+RESERVED_PREFIXES = ("/_joule", "/admin", "/static", "/metrics")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def read_toml(path: Path, name: str) -> dict:
+    """Parse a TOML file; raise ConfigError naming ``name`` when it is invalid."""
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+
+
+def service_folders(root: Path) -> list[Path]:
+    """Return the folders under ``root/services`` that hold a service.toml."""
+    base = root / "services"
+    if not base.is_dir():
+        return []
+    return sorted(p.parent for p in base.glob("*/service.toml"))
+
+
+def load_config(root: Path, kinds=None) -> PlatformConfig:
+    """Return the validated configuration of the project in ``root``.
+
+    Raise ConfigError for any mistake in joule.toml or a service.toml.
+    """
+    if kinds is None:
+        from platform_core.kinds import kinds
+    root = Path(root).resolve()
+    load_dotenv(root)
+    path = root / "joule.toml"
+    reader = TableReader(
+        read_toml(path, "joule.toml") if path.exists() else {}, "joule.toml"
+    )
+    entrypoint = reader.get("entrypoint", str, None)
+    config = PlatformConfig(
+        root=root,
+        entrypoint=entrypoint,
+        server=_server(reader.table("server")),
+        logging=_logging(reader.table("logging")),
+        database=_database(reader.table("database")),
+        channels=_channels(reader.table("channels")),
+        services=tuple(_service(folder, kinds) for folder in service_folders(root)),
+    )
+    reader.finish()
+    _check_services(config)
+    if entrypoint is not None:
+        ids = [spec.id for spec in config.services]
+        if entrypoint not in ids:
+            raise ConfigError(
+                f"joule.toml: entrypoint: no service '{entrypoint}'. "
+                f"Services: {', '.join(ids) or 'none'}." + did_you_mean(entrypoint, ids)
+            )
+    return config
+
+
+def _server(table: TableReader) -> ServerConfig:
+    config = ServerConfig(
+        host=table.get("host", str, "127.0.0.1"),
+        port=table.get("port", int, 8000),
+        workers=table.get("workers", int, 1),
+        allowed_hosts=table.get_list("allowed_hosts", str, DEFAULT_ALLOWED_HOSTS),
+    )
+    table.finish()
+    if not 0 < config.port < 65536:
+        raise ConfigError(f"{table.where('port')}: {config.port} is not a port")
+    if config.workers < 1:
+        raise ConfigError(f"{table.where('workers')}: must be at least 1")
+    return config
+
+
+def _logging(table: TableReader) -> LoggingConfig:
+    config = LoggingConfig(
+        level=table.get("level", str, "INFO", choices=LOG_LEVELS),
+        format=table.get("format", str, "json", choices=("json", "text")),
+    )
+    table.finish()
+    return config
+
+
+def _database(table: TableReader) -> DatabaseConfig:
+    url = table.get("url", str, DatabaseConfig.url)
+    table.finish()
+    return DatabaseConfig(url=env("DATABASE_URL", default=url))
+
+
+def _channels(table: TableReader) -> ChannelsConfig:
+    config = ChannelsConfig(redis=table.get("redis", str, None))
+    table.finish()
+    return config
+
+
+def _service(folder: Path, kinds) -> ServiceSpec:
+    source = f"services/{folder.name}/service.toml"
+    reader = TableReader(read_toml(folder / "service.toml", source), source)
+    service_id = reader.get("id", str, folder.name)
+    if not naming.SERVICE_ID_RE.match(service_id):
+        raise ConfigError(
+            f"{reader.where('id')}: {service_id!r} is not a valid id: use lower-case "
+            "letters, digits and '-', starting with a letter"
+            + ("" if "id" in reader.data else " (the id defaults to the folder name)")
+        )
+    kind = reader.get("kind", str, choices=kinds.names())
+    prefix = reader.get("prefix", str, naming.default_prefix(service_id))
+    _check_prefix(prefix, reader.where("prefix"))
+    options = kinds.get(kind).read_options(reader, service_id)
+    reader.finish()
+    return ServiceSpec(
+        service_id, kind, prefix, folder, naming.service_module(folder.name), options
+    )
+
+
+def _check_prefix(prefix: str, where: str) -> None:
+    if not naming.PREFIX_RE.match(prefix):
+        raise ConfigError(
+            f"{where}: {prefix!r} must be a path like '/orders' "
+            "(starting with '/', no trailing '/')"
+        )
+    for reserved in RESERVED_PREFIXES:
+        if prefix == reserved or prefix.startswith(reserved + "/"):
+            raise ConfigError(
+                f"{where}: {prefix!r} is reserved for the platform "
+                f"({', '.join(RESERVED_PREFIXES)})"
+            )
+
+
+def _check_services(config: PlatformConfig) -> None:
+    seen_ids: dict[str, ServiceSpec] = {}
+    seen_prefixes: dict[str, ServiceSpec] = {}
+    for spec in config.services:
+        if spec.id in seen_ids:
+            raise ConfigError(
+                f"{spec.source}: id: '{spec.id}' is already used by "
+                f"{seen_ids[spec.id].source}"
+            )
+        if spec.prefix in seen_prefixes:
+            raise ConfigError(
+                f"{spec.source}: prefix: '{spec.prefix}' is already "
+                f"used by {seen_prefixes[spec.prefix].source}"
+            )
+        seen_ids[spec.id] = spec
+        seen_prefixes[spec.prefix] = spec

@@ -1,0 +1,116 @@
+"""The typed configuration: frozen dataclasses filled by ``config.loader``.
+
+Each field says what it does; TOML spells keys as written in the comment::
+
+    # joule.toml
+    entrypoint = "gateway"
+    [server]
+    port = 8000
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platform_core import naming
+from platform_core.exceptions import ServiceNotFound, did_you_mean
+
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]", ".internal")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """``[server]`` of joule.toml: where the platform listens."""
+
+    # host: the address runserver and the production server bind by default.
+    host: str = "127.0.0.1"
+    # port: the port they bind; `runserver 0.0.0.0:9000` overrides both.
+    port: int = 8000
+    # workers: production worker processes (env JOULE_WORKERS overrides).
+    workers: int = 1
+    # allowed_hosts: Django ALLOWED_HOSTS; ".internal" lets the mesh in.
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """``[logging]`` of joule.toml."""
+
+    # level: the root log level (DEBUG, INFO, WARNING, ERROR).
+    level: str = "INFO"
+    # format: "json" (one JSON object per line) or "text" for humans.
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """``[database]`` of joule.toml: the platform database."""
+
+    # url: sqlite:///relative/or/absolute/path, postgres://..., mysql://...;
+    # env DATABASE_URL wins over it.
+    url: str = "sqlite:///var/joule.sqlite3"
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    """``[channels]`` of joule.toml: the channel layer for events."""
+
+    # redis: a redis:// URL to share events across processes; unset means
+    # the in-memory layer of one process.
+    redis: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service, read from ``services/<folder>/service.toml``."""
+
+    # id: unique; lower-case letters, digits and '-'; defaults to the folder.
+    id: str
+    # kind: db | service | gateway | frontend | wsgi (see platform_core.kinds).
+    kind: str
+    # prefix: where the service is mounted; defaults to "/<id>".
+    prefix: str
+    # folder: the service's folder.
+    folder: Path
+    # module: the Python module of the folder ("services.orders").
+    module: str
+    # options: the kind's own settings, parsed by the kind.
+    options: Any = None
+
+    @property
+    def label(self) -> str:
+        """Return the Django app label of this service."""
+        return naming.app_label(self.id)
+
+    @property
+    def source(self) -> str:
+        """Return the service.toml path relative to the project root."""
+        return f"services/{self.folder.name}/service.toml"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """The whole platform: joule.toml plus every service.toml."""
+
+    # root: the project folder holding joule.toml and services/.
+    root: Path
+    # entrypoint: the service that also answers "/" (unset: none does).
+    entrypoint: str | None = None
+    server: ServerConfig = field(default_factory=ServerConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    services: tuple[ServiceSpec, ...] = ()
+
+    def get_service(self, service_id: str) -> ServiceSpec:
+        """Return the service ``service_id``; raise ServiceNotFound if none."""
+        for spec in self.services:
+            if spec.id == service_id:
+                return spec
+        ids = [spec.id for spec in self.services]
+        raise ServiceNotFound(
+            f"No service '{service_id}'. Services: {', '.join(ids) or 'none'}."
+            + did_you_mean(service_id, ids)
+        )

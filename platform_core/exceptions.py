@@ -1,0 +1,83 @@
+"""Errors of the platform, and the JSON error body every client sees.
+
+User mistakes in configuration raise ``ConfigError``: ``manage.py`` prints its
+message and exits, with no traceback. Errors a client causes become
+``APIError`` and are answered with the JSON error of DESIGN.md::
+
+    raise APIError("UNKNOWN_FIELD", 400, 'Unknown field "nope" in where')
+    # -> {"statusCode": 400, "code": "UNKNOWN_FIELD", "error": "Bad Request",
+    #     "message": "Unknown field \"nope\" in where"}
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from http import HTTPStatus
+
+# Stable codes of the JSON error body; clients match on these strings.
+NOT_FOUND = "NOT_FOUND"
+BAD_REQUEST = "BAD_REQUEST"
+FORBIDDEN = "FORBIDDEN"
+UNAUTHORIZED = "UNAUTHORIZED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+BAD_GATEWAY = "BAD_GATEWAY"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the nearest choice, or ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def error_body(status: int, code: str, message: str) -> dict:
+    """Return the JSON error body for ``status``."""
+    return {
+        "statusCode": status,
+        "code": code,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+    }
+
+
+class JouleError(Exception):
+    """Base class of the platform's own errors."""
+
+
+class ConfigError(JouleError):
+    """A configuration file or value is wrong; the message says how to fix it."""
+
+
+class AlreadyRegistered(JouleError):
+    """A registry already holds something under that name."""
+
+
+class NotRegistered(JouleError):
+    """A registry holds nothing under that name."""
+
+
+class ServiceNotFound(NotRegistered, LookupError):
+    """No service has that id."""
+
+
+class MeshError(JouleError):
+    """A mesh request names a host the mesh cannot reach."""
+
+
+class APIError(JouleError):
+    """An error answered to the client as the JSON error body."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+
+    def as_body(self) -> dict:
+        """Return the JSON error body of this error."""
+        return error_body(self.status, self.code, self.message)

@@ -1,0 +1,89 @@
+"""JSON error responses for Django and DRF, in the shape of DESIGN.md.
+
+Service URLconfs and the platform URLconf use the handlers below; DRF uses
+``exception_handler``::
+
+    REST_FRAMEWORK = {"EXCEPTION_HANDLER":
+                      "platform_core.gateway.errors.exception_handler"}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+
+from platform_core import exceptions as codes
+from platform_core.exceptions import APIError, error_body
+
+logger = logging.getLogger("joule.errors")
+
+_CODES = {
+    400: codes.BAD_REQUEST,
+    401: codes.UNAUTHORIZED,
+    403: codes.FORBIDDEN,
+    404: codes.NOT_FOUND,
+    405: codes.METHOD_NOT_ALLOWED,
+    406: codes.NOT_ACCEPTABLE,
+    413: codes.PAYLOAD_TOO_LARGE,
+    415: codes.UNSUPPORTED_MEDIA_TYPE,
+    500: codes.INTERNAL_ERROR,
+    502: codes.BAD_GATEWAY,
+    503: codes.SERVICE_UNAVAILABLE,
+}
+
+
+def error_response(status: int, message: str, code: str | None = None) -> JsonResponse:
+    """Return the JSON error response for ``status``."""
+    code = code or _CODES.get(status, codes.BAD_REQUEST)
+    return JsonResponse(error_body(status, code, message), status=status)
+
+
+def bad_request(request, exception=None):
+    """Answer 400 for a request Django rejected (bad host, bad body)."""
+    return error_response(400, "Bad request")
+
+
+def permission_denied(request, exception=None):
+    """Answer 403."""
+    return error_response(403, str(exception) if exception else "Forbidden")
+
+
+def page_not_found(request, exception=None):
+    """Answer 404 naming the path."""
+    return error_response(404, f"No route for {request.method} {request.path}")
+
+
+def server_error(request):
+    """Answer 500 with no detail; the traceback goes to the log only."""
+    return error_response(500, "Internal server error")
+
+
+def exception_handler(exc, context):
+    """DRF exception handler answering with the JSON error body."""
+    from rest_framework.views import exception_handler as drf_handler
+
+    if isinstance(exc, APIError):
+        return JsonResponse(exc.as_body(), status=exc.status)
+    response = drf_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    message = str(detail) if detail is not None else _flatten(response.data)
+    code = getattr(detail, "code", None)
+    response.data = error_body(
+        response.status_code,
+        _CODES.get(response.status_code, codes.BAD_REQUEST)
+        if code in (None, "invalid", "error")
+        else str(code).upper(),
+        message,
+    )
+    return response
+
+
+def _flatten(data) -> str:
+    if isinstance(data, dict):
+        return "; ".join(f"{key}: {_flatten(value)}" for key, value in data.items())
+    if isinstance(data, list):
+        return ", ".join(_flatten(item) for item in data)
+    return str(data)

@@ -1,0 +1,65 @@
+"""ASGI dispatch by service prefix, longest prefix first.
+
+Services Django serves go to the Django application, which routes them by
+its middleware; services served outside Django (their kind returns an ASGI
+app) are called directly with ``root_path`` set to their prefix::
+
+    application = PlatformRouter(ProtocolTypeRouter({...}))
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from platform_core.config.schema import ServiceSpec
+from platform_core.gateway.routing import ROUTE_KEY
+from platform_core.kinds import kinds
+from platform_core.observability.requests import asgi_request_context
+from platform_core.registry import Route, ServiceRegistry, services
+
+logger = logging.getLogger("joule.router")
+
+
+class PlatformRouter:
+    """Send each connection to the service its path names."""
+
+    def __init__(self, app: Any, registry: ServiceRegistry = services) -> None:
+        self.app = app
+        self.registry = registry
+        self._mounts: dict[ServiceSpec, Any] = {}
+
+    def mount_for(self, spec: ServiceSpec) -> Any | None:
+        """Return the ASGI app serving ``spec`` outside Django, or None."""
+        if spec not in self._mounts:
+            app = kinds.get(spec.kind).asgi_app(spec)
+            self._mounts[spec] = asgi_request_context(app, spec.id) if app else None
+        return self._mounts[spec]
+
+    def route(self, scope: dict) -> Route | None:
+        """Return the route of an HTTP or websocket scope."""
+        if ROUTE_KEY in scope:
+            return scope[ROUTE_KEY]
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        return self.registry.match(path)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            return await self.lifespan(receive, send)
+        route = self.route(scope)
+        mount = self.mount_for(route.spec) if route else None
+        if mount is None:
+            return await self.app(scope, receive, send)
+        root_path = scope.get("root_path", "") + route.prefix
+        await mount({**scope, "root_path": root_path}, receive, send)
+
+    async def lifespan(self, receive: Callable, send: Callable) -> None:
+        """Answer the ASGI lifespan protocol (Django itself does not)."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

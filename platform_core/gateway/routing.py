@@ -1,0 +1,77 @@
+"""Prefix routing inside Django: each service resolves against its own URLconf.
+
+``ServiceRoutingMiddleware`` matches the path against the service prefixes
+(longest first), then hands Django the service's URLconf, the path below the
+prefix and a script prefix, so ``reverse()`` in a service gives full URLs::
+
+    GET /orders/items/1  ->  services/orders/urls.py resolves "/items/1"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.urls import get_script_prefix, set_script_prefix
+from django.utils.functional import cached_property
+
+from platform_core.config.schema import ServiceSpec
+from platform_core.gateway import errors
+from platform_core.kinds import kinds
+from platform_core.registry import Route, services
+
+# An in-process caller (mesh, tests) may pin the Route; clients cannot set
+# this WSGI environ key or ASGI scope key.
+ROUTE_KEY = "joule.route"
+
+
+class ServiceURLConf:
+    """The URLconf of one service: its patterns and JSON error handlers."""
+
+    handler400 = staticmethod(errors.bad_request)
+    handler403 = staticmethod(errors.permission_denied)
+    handler404 = staticmethod(errors.page_not_found)
+    handler500 = staticmethod(errors.server_error)
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    @cached_property
+    def urlpatterns(self) -> list:
+        """Return the kind's URL patterns for this service."""
+        return kinds.get(self.spec.kind).urlpatterns(self.spec)
+
+    def __repr__(self) -> str:
+        return f"<ServiceURLConf {self.spec.id}>"
+
+
+_urlconfs: dict[ServiceSpec, ServiceURLConf] = {}
+
+
+def urlconf_for(spec: ServiceSpec) -> ServiceURLConf:
+    """Return the one URLconf object of ``spec`` (Django caches resolvers by it)."""
+    if spec not in _urlconfs:
+        _urlconfs[spec] = ServiceURLConf(spec)
+    return _urlconfs[spec]
+
+
+def route_for(request) -> Route | None:
+    """Return the route of a Django request, honouring a pinned route."""
+    pinned = request.META.get(ROUTE_KEY) or getattr(request, "scope", {}).get(ROUTE_KEY)
+    return pinned or services.match(request.path_info)
+
+
+class ServiceRoutingMiddleware:
+    """Resolve a request against the URLconf of the service its path names."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        route = route_for(request)
+        request.joule_route = route
+        if route is not None:
+            request.urlconf = urlconf_for(route.spec)
+            if route.prefix:
+                request.path_info = request.path_info[len(route.prefix) :] or "/"
+                set_script_prefix(get_script_prefix().rstrip("/") + route.prefix + "/")
+        return self.get_response(request)

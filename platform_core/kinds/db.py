@@ -1,0 +1,70 @@
+"""The ``db`` kind: a database service whose API is generated from tables.
+
+Only the configuration is read here; migrations, introspection and the
+generated API plug into this kind::
+
+    kind = "db"
+    [db]
+    connection = "{DATABASE_URL}"   # default: the platform database
+    autoApply = true
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from platform_core.config.reader import TableReader
+from platform_core.exceptions import ConfigError
+from platform_core.kinds.base import Kind
+
+
+@dataclass(frozen=True)
+class DbOptions:
+    """``[db]`` of a db service's service.toml."""
+
+    # connection: a database URL; None means the platform database.
+    connection: str | None = None
+    # autoApply: apply migrations/NNN.do.sql at start.
+    auto_apply: bool = True
+    # limit: default and maximum page size of generated lists.
+    limit_default: int = 10
+    limit_max: int = 100
+    # events: publish <service>.<entity>.saved|deleted on every write.
+    events: bool = True
+
+
+class DbKind(Kind):
+    """Tables from SQL migrations or an existing database."""
+
+    name = "db"
+    description = "database first: REST, GraphQL and admin from tables"
+
+    def read_options(self, reader: TableReader, service_id: str) -> DbOptions:
+        """Read the ``[db]`` table."""
+        db = reader.table("db")
+        limit = db.table("limit")
+        options = DbOptions(
+            connection=db.get("connection", str, None),
+            auto_apply=db.get("autoApply", bool, True),
+            limit_default=limit.get("default", int, 10),
+            limit_max=limit.get("max", int, 100),
+            events=db.get("events", bool, True),
+        )
+        limit.finish()
+        db.finish()
+        if not 0 < options.limit_default <= options.limit_max:
+            raise ConfigError(
+                f"{limit.where('default')}: must be between 1 and "
+                f"limit.max ({options.limit_max})"
+            )
+        return options
+
+    def check_ready(self, spec) -> tuple[bool, str]:
+        """Report whether the platform database answers."""
+        from django.db import connection
+
+        try:
+            connection.ensure_connection()
+        except Exception as exc:  # any driver error means "not ready"
+            return False, f"database unavailable: {exc.__class__.__name__}"
+        return True, "ok"

@@ -1,0 +1,126 @@
+"""Django settings of a Joule project, built from joule.toml and the environment.
+
+Services are installed apps found on disk; nothing here lists them. Values
+come from ``platform_core.config`` (the only reader of files and env)::
+
+    JOULE_DEBUG=1          DEBUG (on by default under runserver)
+    JOULE_SECRET_KEY=...   SECRET_KEY (else one is kept in var/secret_key)
+    DATABASE_URL=...       the platform database (else joule.toml, else SQLite)
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+
+from platform_core.config import env, get_config
+from platform_core.discovery import installed_apps
+from platform_core.observability.logs import build_logging
+
+CONFIG = get_config()
+BASE_DIR = CONFIG.root
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = env("JOULE_SECRET_KEY", default=None)
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database(url: str) -> dict:
+    config = environ.Env.db_url_config(url)
+    if (
+        config["ENGINE"] == "django.db.backends.sqlite3"
+        and config["NAME"] != ":memory:"
+    ):
+        name = Path(config["NAME"])
+        config["NAME"] = str(name if name.is_absolute() else BASE_DIR / name)
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+DEBUG = env("JOULE_DEBUG", cast=bool, default=False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = list(CONFIG.server.allowed_hosts)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "platform_core.apps.PlatformCoreConfig",
+    *installed_apps(CONFIG),
+]
+
+MIDDLEWARE = [
+    "platform_core.gateway.routing.ServiceRoutingMiddleware",
+    "platform_core.observability.requests.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "platform_core.urls"
+ASGI_APPLICATION = "platform_core.asgi.application"
+WSGI_APPLICATION = "platform_core.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": _database(CONFIG.database.url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if CONFIG.channels.redis:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [CONFIG.channels.redis]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "platform_core.gateway.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+APPEND_SLASH = False
+
+LOGGING = build_logging(CONFIG.logging)

@@ -1,0 +1,22 @@
+"""The platform's own URLconf: /_joule/ and /admin/.
+
+Services are not listed here; ``ServiceRoutingMiddleware`` resolves each
+against its own URLconf. Unknown paths answer the JSON 404.
+"""
+
+from django.contrib import admin
+from django.urls import path
+
+from platform_core.gateway import errors, views
+
+urlpatterns = [
+    path("_joule/", views.dashboard, name="joule-dashboard"),
+    path("_joule/health", views.health, name="joule-health"),
+    path("_joule/ready", views.ready, name="joule-ready"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -1,0 +1,1 @@
+"""The project's services: one folder each, discovered from service.toml."""
