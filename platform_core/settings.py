@@ -53,6 +53,8 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = list(CONFIG.server.allowed_hosts)
 
 INSTALLED_APPS = [
+    # First, so its commands (runserver) win over daphne's and Django's.
+    "platform_core.apps.PlatformCoreConfig",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -62,7 +64,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "channels",
-    "platform_core.apps.PlatformCoreConfig",
     *installed_apps(CONFIG),
 ]
 

@@ -131,7 +131,7 @@ def _service(folder: Path, kinds) -> ServiceSpec:
         )
     kind = reader.get("kind", str, choices=kinds.names())
     prefix = reader.get("prefix", str, naming.default_prefix(service_id))
-    _check_prefix(prefix, reader.where("prefix"))
+    check_prefix(prefix, reader.where("prefix"))
     options = kinds.get(kind).read_options(reader, service_id)
     reader.finish()
     return ServiceSpec(
@@ -139,7 +139,8 @@ def _service(folder: Path, kinds) -> ServiceSpec:
     )
 
 
-def _check_prefix(prefix: str, where: str) -> None:
+def check_prefix(prefix: str, where: str) -> None:
+    """Raise ConfigError naming ``where`` unless ``prefix`` is a usable prefix."""
     if not naming.PREFIX_RE.match(prefix):
         raise ConfigError(
             f"{where}: {prefix!r} must be a path like '/orders' "

@@ -14,6 +14,7 @@ def hello():
         self_url=url_for("hello"),
         request_id=request.headers.get("X-Request-Id"),
         authorization=request.headers.get("Authorization"),
+        cookie=request.headers.get("Cookie"),
     )
 
 

@@ -1,0 +1,24 @@
+"""``manage.py runserver``: every service, HTTP and websockets, with reload.
+
+Daphne's development server on the platform's ASGI application; the
+default address comes from ``[server]`` of joule.toml (127.0.0.1:8000).
+"""
+
+from daphne.management.commands.runserver import Command as DaphneRunserver
+
+from platform_core.config import get_config
+from platform_core.management.commands.services import Command as ServicesCommand
+
+
+class Command(DaphneRunserver):
+    help = "Run every service (HTTP and websockets) for development."
+
+    def handle(self, *args, **options):
+        server = get_config().server
+        self.default_addr = server.host
+        self.default_port = str(server.port)
+        super().handle(*args, **options)
+
+    def inner_run(self, *args, **options):
+        ServicesCommand(stdout=self.stdout, stderr=self.stderr).handle()
+        super().inner_run(*args, **options)
