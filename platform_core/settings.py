@@ -123,5 +123,6 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 APPEND_SLASH = False
+CSRF_FAILURE_VIEW = "platform_core.gateway.errors.csrf_failure"
 
 LOGGING = build_logging(CONFIG.logging)

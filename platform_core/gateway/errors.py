@@ -49,6 +49,11 @@ def permission_denied(request, exception=None):
     return error_response(403, str(exception) if exception else "Forbidden")
 
 
+def csrf_failure(request, reason=""):
+    """Answer 403 when a form POST lacks a valid CSRF token."""
+    return error_response(403, f"CSRF check failed: {reason}")
+
+
 def page_not_found(request, exception=None):
     """Answer 404 naming the path."""
     return error_response(404, f"No route for {request.method} {request.path}")

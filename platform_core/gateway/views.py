@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 import platform_core
@@ -36,12 +37,14 @@ def service_states() -> list[dict]:
     return states
 
 
+@csrf_exempt  # read-only: a POST gets 405, not a CSRF page
 @require_safe
 def health(request):
     """Answer 200 while the process serves requests."""
     return JsonResponse({"status": "ok"})
 
 
+@csrf_exempt  # read-only: a POST gets 405, not a CSRF page
 @require_safe
 def ready(request):
     """Answer 200 when every service is ready, else 503 naming the others."""
@@ -56,6 +59,7 @@ def ready(request):
     return JsonResponse(body, status=200 if all_ready else 503)
 
 
+@csrf_exempt  # read-only: a POST gets 405, not a CSRF page
 @require_safe
 def dashboard(request):
     """Render the dashboard listing every service."""

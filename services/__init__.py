@@ -1,1 +1,0 @@
-"""The project's services: one folder each, discovered from service.toml."""

@@ -1,0 +1,75 @@
+"""/_joule/health, /_joule/ready and the dashboard."""
+
+from pathlib import Path
+
+import pytest
+
+from platform_core.config.schema import ServiceSpec
+from platform_core.kinds.wsgi import WsgiOptions
+from platform_core.testing import platform_client, register_temporarily
+
+
+@pytest.fixture
+def client():
+    with platform_client() as client:
+        yield client
+
+
+def broken_wsgi_service():
+    options = WsgiOptions(
+        "services.nowhere.app:application", "wsgi", "services/broken/service.toml: app"
+    )
+    return ServiceSpec(
+        "broken", "wsgi", "/broken", Path("."), "services.broken", options
+    )
+
+
+def test_health_answers_while_the_process_serves(client):
+    response = client.get("/_joule/health")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_ready_when_every_service_is_ready(client):
+    response = client.get("/_joule/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "ready": True,
+        "services": {
+            "hello": {"ready": True, "detail": "ok"},
+            "legacy": {"ready": True, "detail": "ok"},
+        },
+    }
+
+
+def test_not_ready_names_the_service_and_the_cause(client):
+    with register_temporarily(broken_wsgi_service()):
+        response = client.get("/_joule/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert body["services"]["hello"]["ready"] is True
+    broken = body["services"]["broken"]
+    assert broken["ready"] is False
+    assert "services/broken/service.toml: app: cannot import" in broken["detail"]
+
+
+def test_health_refuses_writes(client):
+    assert client.post("/_joule/health").status_code == 405
+
+
+def test_dashboard_lists_services_kinds_prefixes_and_links(client):
+    response = client.get("/_joule/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for text in (
+        "hello",
+        "service",
+        "<code>/hello</code>",
+        "(entrypoint)",
+        "legacy",
+        "wsgi",
+        "<code>/legacy</code>",
+        'href="/legacy/"',
+    ):
+        assert text in page
