@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 
 SERVICE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+# Segments of letters, digits and ._~- but never "." or ".." (clients resolve
+# those away, so such a prefix could only be reached by raw requests).
+PREFIX_RE = re.compile(r"^(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+$")
 MESH_HOST_SUFFIX = ".internal"
 
 

@@ -59,7 +59,8 @@ def _to_bool(value: str) -> bool:
 def env(key: str, cast: Callable[[str], Any] = str, default: Any = _MISSING) -> Any:
     """Return environment variable ``key`` converted by ``cast``.
 
-    ``cast=bool`` accepts only 1/0, true/false, yes/no, on/off. Raise
+    ``cast=bool`` accepts only 1/0, true/false, yes/no, on/off (empty is
+    false). Raise
     ConfigError naming the key when it is missing with no default, or when
     its value does not convert.
     """

@@ -131,7 +131,10 @@ def _service(folder: Path, kinds) -> ServiceSpec:
         )
     kind = reader.get("kind", str, choices=kinds.names())
     prefix = reader.get("prefix", str, naming.default_prefix(service_id))
-    check_prefix(prefix, reader.where("prefix"))
+    where = reader.where("prefix")
+    if "prefix" not in reader.data:
+        where += f" (defaults to '/<id>'; set prefix = \"...\" in {source})"
+    check_prefix(prefix, where)
     options = kinds.get(kind).read_options(reader, service_id)
     reader.finish()
     return ServiceSpec(

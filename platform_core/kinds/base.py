@@ -115,7 +115,7 @@ class KindRegistry:
             return self._kinds[name]
         except KeyError:
             raise NotRegistered(
-                f"No kind '{name}'. Kinds: {', '.join(self.names())}."
+                f"No kind '{name}'. Kinds: {', '.join(self.names()) or 'none'}."
                 + did_you_mean(name, self._kinds)
             ) from None
 

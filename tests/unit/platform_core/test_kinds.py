@@ -104,3 +104,8 @@ def test_default_kinds_are_the_five_built_in_ones():
 
 def test_kind_repr_names_the_kind():
     assert repr(ReportKind()) == "<Kind report>"
+
+
+def test_empty_registry_says_there_are_no_kinds():
+    with pytest.raises(NotRegistered, match=r"No kind 'x'\. Kinds: none\.$"):
+        KindRegistry().get("x")

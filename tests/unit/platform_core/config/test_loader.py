@@ -237,7 +237,9 @@ def test_folder_name_invalid_as_id_says_id_defaults_to_folder(tmp_path):
     )
 
 
-@pytest.mark.parametrize("prefix", ["orders", "/orders/", "/", "/a//b"])
+@pytest.mark.parametrize(
+    "prefix", ["orders", "/orders/", "/", "/a//b", "/.", "/..", "/orders/../admin"]
+)
 def test_prefix_must_be_a_path(tmp_path, prefix):
     assert_error(
         one_service(tmp_path, f'prefix = "{prefix}"\n{SERVICE}'),
@@ -347,3 +349,11 @@ def test_database_url_env_overrides_joule_toml(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://db/app")
     root = project(tmp_path, '[database]\nurl = "sqlite:///x.db"\n')
     assert load_config(root).database.url == "postgres://db/app"
+
+
+def test_default_prefix_refusal_says_where_the_prefix_came_from(tmp_path):
+    folder = tmp_path / "services" / "admin"
+    folder.mkdir(parents=True)
+    (folder / "service.toml").write_text(SERVICE)
+    with pytest.raises(ConfigError, match=r"defaults to '/<id>'.*is reserved"):
+        load_config(tmp_path)
