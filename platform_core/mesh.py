@@ -57,7 +57,7 @@ class MeshTransport(PlatformTransport):
     """Sync transport: serves mesh URLs in-process."""
 
     def route(self, request: httpx.Request) -> Route:
-        """Return the route of a mesh request, rewriting it in place."""
+        """Return the route of a mesh request, rewriting its path in place."""
         return _prepare(request)
 
 

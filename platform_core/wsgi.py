@@ -1,6 +1,7 @@
-"""WSGI entry point: HTTP only, every service Django serves.
+"""WSGI entry point: HTTP only, every service but websockets.
 
-Services of the ``wsgi`` kind and websockets need the ASGI entry point.
+Django serves its services; ``wsgi``-kind apps are mounted under their
+prefix. Websockets need the ASGI entry point.
 
     gunicorn platform_core.wsgi:application
 """
@@ -11,4 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_core.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
+from platform_core.gateway.wsgi_mount import PlatformWSGI  # noqa: E402
+
+application = PlatformWSGI(get_wsgi_application())

@@ -1,8 +1,9 @@
 """Serve an HTTP request in-process, with no socket: the mesh and tests use it.
 
 ``PlatformTransport`` is an httpx transport that dispatches a full platform
-path the way the ASGI router does, but synchronously: WSGI mounts are called
-directly, everything else goes through Django's handler::
+path the way the ASGI router does, but synchronously, through
+``PlatformWSGI``: WSGI mounts are called directly, everything else goes
+through Django's handler::
 
     client = httpx.Client(transport=PlatformTransport(),
                           base_url="http://testserver")
@@ -16,9 +17,8 @@ from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.urls import get_script_prefix, get_urlconf, set_script_prefix, set_urlconf
 
 from platform_core.gateway.routing import ROUTE_KEY
-from platform_core.kinds import kinds
-from platform_core.observability.requests import wsgi_request_context
-from platform_core.registry import Route, services
+from platform_core.gateway.wsgi_mount import PlatformWSGI
+from platform_core.registry import Route
 
 
 class InProcessHandler(WSGIHandler):
@@ -54,48 +54,32 @@ class InProcessHandler(WSGIHandler):
             set_urlconf(saved_urlconf)
 
 
-_django: InProcessHandler | None = None
+_app: PlatformWSGI | None = None
 
 
-def django_handler() -> InProcessHandler:
-    """Return the shared in-process Django handler."""
-    global _django
-    if _django is None:
-        _django = InProcessHandler()
-    return _django
-
-
-def _pinned(app, route: Route):
-    def pinned_app(environ, start_response):
-        return app({**environ, ROUTE_KEY: route}, start_response)
-
-    return pinned_app
+def platform_wsgi() -> PlatformWSGI:
+    """Return the shared in-process WSGI dispatcher (mounts, else Django)."""
+    global _app
+    if _app is None:
+        _app = PlatformWSGI(InProcessHandler())
+    return _app
 
 
 class PlatformTransport(httpx.BaseTransport):
     """An httpx transport that serves requests in this process."""
 
     def route(self, request: httpx.Request) -> Route | None:
-        """Return the route of ``request`` by its path."""
-        return services.match(request.url.path)
+        """Return a route to pin ``request`` to, or None to route by its path."""
+        return None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Serve ``request`` through its service, with no socket."""
         route = self.route(request)
-        mount = kinds.get(route.spec.kind).wsgi_app(route.spec) if route else None
-        if mount is None:
-            app = django_handler()
-            if route is not None:
-                app = _pinned(app, route)
-            return httpx.WSGITransport(app=app).handle_request(request)
-        below = request.url.path[len(route.prefix) :] or "/"
-        inner = httpx.Request(
-            request.method,
-            request.url.copy_with(path=below),
-            headers=request.headers,
-            content=request.read(),
-        )
-        app = wsgi_request_context(mount, route.spec.id)
-        return httpx.WSGITransport(app=app, script_name=route.prefix).handle_request(
-            inner
-        )
+        app = platform_wsgi()
+        if route is not None:
+            dispatch = app
+
+            def app(environ, start_response):
+                return dispatch({**environ, ROUTE_KEY: route}, start_response)
+
+        return httpx.WSGITransport(app=app).handle_request(request)
