@@ -43,16 +43,24 @@ def _lower_headers(scope: dict) -> dict[str, str]:
     }
 
 
+def _with_request_id(scope: dict, request_id: str) -> dict:
+    headers = [h for h in scope.get("headers", ()) if h[0].lower() != b"x-request-id"]
+    headers.append((b"x-request-id", request_id.encode()))
+    return {**scope, "headers": headers}
+
+
 def asgi_request_context(app: Any, service: str) -> Callable:
     """Wrap an ASGI app with the request context, X-Request-Id and access log."""
 
     async def wrapped(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
-            with request_context(service, _lower_headers(scope)):
+            with request_context(service, _lower_headers(scope)) as context:
+                scope = _with_request_id(scope, context.request_id)
                 return await app(scope, receive, send)
         started = time.perf_counter()
         status = 500
         with request_context(service, _lower_headers(scope)) as context:
+            scope = _with_request_id(scope, context.request_id)
 
             async def send_with_id(message: dict) -> None:
                 nonlocal status
@@ -89,6 +97,8 @@ def wsgi_request_context(app: Callable, service: str) -> Callable:
     def wrapped(environ: dict, start_response: Callable) -> Any:
         started = time.perf_counter()
         with request_context(service, _environ_headers(environ)) as context:
+            # The app sees the id the platform uses, generated or not.
+            environ = {**environ, "HTTP_X_REQUEST_ID": context.request_id}
 
             def start_with_id(status: str, headers: list, *args: Any) -> Any:
                 headers = [h for h in headers if h[0].lower() != REQUEST_ID_HEADER]

@@ -67,3 +67,8 @@ async def test_lifespan_startup_and_shutdown_complete():
 
     await application({"type": "lifespan"}, receive, send)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+async def test_wsgi_mount_sees_the_generated_request_id(client):
+    response = await client.get("/legacy/hello")
+    assert response.json()["request_id"] == response.headers["x-request-id"]

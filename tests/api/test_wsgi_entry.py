@@ -5,6 +5,9 @@ import pytest
 
 from platform_core.wsgi import application
 
+# Django's real handler closes stale connections on each request.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def client():
