@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "platform_core.gateway.routing.ServiceRoutingMiddleware",
     "platform_core.observability.requests.RequestContextMiddleware",
+    "platform_core.gateway.errors.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

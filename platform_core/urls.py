@@ -8,12 +8,14 @@ from django.contrib import admin
 from django.urls import path
 
 from platform_core.gateway import errors, views
+from platform_core.gateway.routing import NO_ROUTE
 
 urlpatterns = [
     path("_joule/", views.dashboard, name="joule-dashboard"),
     path("_joule/health", views.health, name="joule-health"),
     path("_joule/ready", views.ready, name="joule-ready"),
     path("admin/", admin.site.urls),
+    NO_ROUTE,
 ]
 
 handler400 = errors.bad_request

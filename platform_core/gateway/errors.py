@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, JsonResponse
 
 from platform_core import exceptions as codes
 from platform_core.exceptions import APIError, error_body
@@ -57,6 +58,33 @@ def csrf_failure(request, reason=""):
 def page_not_found(request, exception=None):
     """Answer 404 naming the path."""
     return error_response(404, f"No route for {request.method} {request.path}")
+
+
+def no_route(request, *args, **kwargs):
+    """Answer 404 for a path no pattern matches (last pattern of URLconfs)."""
+    return page_not_found(request)
+
+
+class JsonErrorMiddleware:
+    """Answer Http404 and SuspiciousOperation raised by views as JSON errors.
+
+    Django shows HTML debug pages for these when DEBUG is on; clients of the
+    platform get the JSON error body in every mode.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """Return the JSON error for client errors; let others propagate."""
+        if isinstance(exception, Http404):
+            return error_response(404, str(exception) or "Not found")
+        if isinstance(exception, SuspiciousOperation):
+            return error_response(400, "Bad request")
+        return None
 
 
 def server_error(request):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.urls import get_script_prefix, set_script_prefix
+from django.urls import get_script_prefix, re_path, set_script_prefix
 from django.utils.functional import cached_property
 
 from platform_core.config.schema import ServiceSpec
@@ -37,12 +37,16 @@ class ServiceURLConf:
 
     @cached_property
     def urlpatterns(self) -> list:
-        """Return the kind's URL patterns for this service."""
-        return kinds.get(self.spec.kind).urlpatterns(self.spec)
+        """Return the kind's URL patterns, then the JSON 404 for the rest."""
+        return [*kinds.get(self.spec.kind).urlpatterns(self.spec), NO_ROUTE]
 
     def __repr__(self) -> str:
         return f"<ServiceURLConf {self.spec.id}>"
 
+
+# Last pattern of every URLconf: unmatched paths get the JSON 404 even when
+# DEBUG is on (Django's debug 404 page would replace the handler).
+NO_ROUTE = re_path(r"", errors.no_route)
 
 _urlconfs: dict[ServiceSpec, ServiceURLConf] = {}
 

@@ -93,3 +93,12 @@ def test_method_not_allowed_is_json(client):
     response = client.delete("/hello/")
     assert response.status_code == 405
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("path", ["/hello/nope", "/nope/deeper", "/_joule/nothing"])
+def test_unknown_paths_are_json_even_with_debug_on(client, settings, path):
+    settings.DEBUG = True
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == "NOT_FOUND"

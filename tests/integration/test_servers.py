@@ -1,0 +1,234 @@
+"""Every service answers through a real server: runserver and gunicorn.
+
+Each server runs in its own process on a free loopback port; the tests talk
+to it over sockets only (HTTP with httpx, websockets with ``websockets``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class Server:
+    """A running server: its name, base URL and the files holding its output."""
+
+    name: str
+    url: str
+    stdout: Path
+    stderr: Path
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10, **kwargs)
+
+    def log_records(self) -> list[dict]:
+        """Return the JSON log lines the server wrote to stderr."""
+        lines = self.stderr.read_text(errors="replace").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _output(stdout: Path, stderr: Path) -> str:
+    return (
+        f"--- stdout ---\n{stdout.read_text(errors='replace')}"
+        f"--- stderr ---\n{stderr.read_text(errors='replace')}"
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server's whole process group, by the server's own PID."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def running_server(name: str, args: list[str], workdir: Path) -> Iterator[Server]:
+    """Start ``python <args>`` ("{port}" filled in), yield it once healthy."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    stdout, stderr = workdir / "stdout.log", workdir / "stderr.log"
+    env = {
+        **os.environ,
+        "JOULE_ROOT": str(ROOT),
+        # The pages tested need no tables; keep the project's database untouched.
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+    }
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, *(arg.format(port=port) for arg in args)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"{name} exited with {process.returncode} before answering\n"
+                    + _output(stdout, stderr)
+                )
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + "/_joule/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{name} did not answer /_joule/health within "
+                    f"{STARTUP_TIMEOUT:.0f} s\n" + _output(stdout, stderr)
+                )
+            time.sleep(0.2)
+        yield Server(name, url, stdout, stderr)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def development_server(tmp_path_factory) -> Iterator[Server]:
+    args = ["manage.py", "runserver", "127.0.0.1:{port}", "--noreload"]
+    with running_server(
+        "runserver", args, tmp_path_factory.mktemp("runserver")
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory) -> Iterator[Server]:
+    args = [
+        "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "platform_core.asgi:application", "-b", "127.0.0.1:{port}", "-w", "1",
+    ]  # fmt: skip
+    with running_server(
+        "gunicorn", args, tmp_path_factory.mktemp("gunicorn")
+    ) as server:
+        yield server
+
+
+@pytest.fixture(
+    scope="module",
+    params=["development_server", "production_server"],
+    ids=["runserver", "gunicorn"],
+)
+def server(request) -> Server:
+    return request.getfixturevalue(request.param)
+
+
+def test_hello_answers_json_with_a_request_id(server):
+    response = server.get("/hello/")
+    assert response.status_code == 200
+    assert response.json()["message"] == "Hello from Joule"
+    assert response.headers["X-Request-Id"]
+    assert response.json()["requestId"] == response.headers["X-Request-Id"]
+
+
+def test_client_request_id_comes_back_unchanged(server):
+    response = server.get("/hello/", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+    assert response.json()["requestId"] == "abc-123"
+
+
+def test_root_is_answered_by_the_entrypoint(server):
+    response = server.get("/")
+    assert response.status_code == 200
+    assert response.json()["message"] == "Hello from Joule"
+
+
+def test_wsgi_mount_sees_its_prefix_as_script_name(server):
+    response = server.get("/legacy/hello")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["script_name"] == "/legacy"
+    assert body["path_info"] == "/hello"
+    assert response.headers["X-Request-Id"]
+
+
+def test_mesh_call_forwards_credentials_and_request_id(server):
+    response = server.get(
+        "/hello/legacy",
+        headers={"Authorization": "Bearer token-1"},
+        cookies={"theme": "dark"},
+    )
+    assert response.status_code == 200
+    legacy = response.json()["legacy"]
+    assert response.json()["status"] == 200
+    assert legacy["script_name"] == "/legacy"
+    assert legacy["authorization"] == "Bearer token-1"
+    assert legacy["cookie"] == "theme=dark"
+    assert legacy["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_ready_reports_every_service_ready(server):
+    response = server.get("/_joule/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ready"] is True
+    assert body["services"]["hello"]["ready"] is True
+    assert body["services"]["legacy"]["ready"] is True
+
+
+def test_unmatched_path_gets_the_json_404(server):
+    response = server.get("/does-not-exist/x")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["statusCode"] == 404
+
+
+def test_websocket_echoes_json(server):
+    ws_url = server.url.replace("http://", "ws://") + "/hello/ws/echo"
+    with connect(ws_url, open_timeout=10) as websocket:
+        websocket.send(json.dumps({"n": 1, "text": "hi"}))
+        answer = json.loads(websocket.recv(timeout=10))
+    assert answer == {"echo": {"n": 1, "text": "hi"}}
+
+
+def test_access_log_is_json_with_service_and_request_id(server):
+    request_id = uuid.uuid4().hex
+    response = server.get("/hello/", headers={"X-Request-Id": request_id})
+    assert response.headers["X-Request-Id"] == request_id
+    deadline = time.monotonic() + 5
+    while True:
+        matches = [
+            record
+            for record in server.log_records()
+            if record.get("logger") == "joule.request"
+            and record.get("service") == "hello"
+            and record.get("request_id") == request_id
+        ]
+        if matches or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert matches, server.stderr.read_text()
+    assert matches[0]["status"] == 200
+    assert matches[0]["path"] == "/hello/"
