@@ -75,11 +75,13 @@ class PlatformTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Serve ``request`` through its service, with no socket."""
         route = self.route(request)
-        app = platform_wsgi()
-        if route is not None:
-            dispatch = app
+        dispatch = platform_wsgi()
 
-            def app(environ, start_response):
-                return dispatch({**environ, ROUTE_KEY: route}, start_response)
+        def app(environ, start_response):
+            if route is not None:
+                environ = {**environ, ROUTE_KEY: route}
+            body = dispatch(environ, start_response)
+            # A server sends no body with HEAD; neither does the in-process one.
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else body
 
         return httpx.WSGITransport(app=app).handle_request(request)

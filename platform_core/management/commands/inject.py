@@ -53,8 +53,11 @@ class Command(BaseCommand):
         headers = [parse_header(h) for h in options["header"]]
         data = options["data"]
         if data and data.startswith("@"):
-            with open(data[1:], "rb") as file:
-                data = file.read()
+            try:
+                with open(data[1:], "rb") as file:
+                    data = file.read()
+            except OSError as exc:
+                raise CommandError(f"-d {data}: {exc.strerror}") from None
         url = f"http://{naming.mesh_host(options['id'])}{path}"
         try:
             with mesh.client() as http:
