@@ -19,7 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
-EXTRAS = {"run": "", "test": "[test]"}
+EXTRAS = {"run": "", "test": "[test,mysql]"}
+# Debian packages the test extras need: headers that mysqlclient compiles
+# against.
+TEST_DEBIAN_PACKAGES = ("default-libmysqlclient-dev", "pkg-config")
 
 
 def ensure_python() -> None:
@@ -45,6 +48,30 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def ensure_debian_packages(packages: tuple[str, ...]) -> None:
+    """Install missing Debian packages with apt-get (as root), once."""
+    missing = [
+        name
+        for name in packages
+        if subprocess.run(["dpkg", "-s", name], capture_output=True).returncode != 0
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(
+            f"Missing Debian packages: {' '.join(missing)}. Install them "
+            f"with: sudo apt-get install {' '.join(missing)}"
+        )
+    print(f"Installing Debian packages: {' '.join(missing)} ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+    )
+
+
 def manage(*args: str) -> None:
     subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
 
@@ -56,6 +83,7 @@ def run(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    ensure_debian_packages(TEST_DEBIAN_PACKAGES)
     ensure_venv(EXTRAS["test"])
     os.chdir(ROOT)
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])

@@ -21,3 +21,18 @@ worker_class = "uvicorn.workers.UvicornWorker"
 control_socket_disable = True
 accesslog = None  # the platform writes its own JSON access log
 graceful_timeout = 20
+
+
+def on_starting(server):
+    """Apply pending SQL migrations once, in the master, before workers fork."""
+    import django
+
+    django.setup()
+    from platform_core.db.migrator import apply_all
+
+    for service_id, applied in apply_all().items():
+        for migration in applied:
+            server.log.info("%s: applied %s", service_id, migration.do.name)
+    from django.db import connections
+
+    connections.close_all()  # never share a connection with forked workers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PlatformCoreConfig(AppConfig):
@@ -21,3 +22,15 @@ class PlatformCoreConfig(AppConfig):
         services.clear()
         for spec in config.services:
             services.register(spec, entrypoint=spec.id == config.entrypoint)
+        post_migrate.connect(apply_sql_migrations, sender=self)
+
+
+def apply_sql_migrations(sender, using: str = "default", **kwargs) -> None:
+    """After Django's migrate on ``using``, apply the db services' SQL migrations.
+
+    ``manage.py migrate`` and test database creation then leave every table
+    in place.
+    """
+    from platform_core.db.migrator import apply_all
+
+    apply_all(using)

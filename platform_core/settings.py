@@ -11,11 +11,9 @@ come from ``platform_core.config`` (the only reader of files and env)::
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
-
-import environ
 
 from platform_core.config import env, get_config
+from platform_core.db.connections import databases
 from platform_core.discovery import installed_apps
 from platform_core.observability.logs import build_logging
 
@@ -34,18 +32,6 @@ def _secret_key() -> str:
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def _database(url: str) -> dict:
-    config = environ.Env.db_url_config(url)
-    if (
-        config["ENGINE"] == "django.db.backends.sqlite3"
-        and config["NAME"] != ":memory:"
-    ):
-        name = Path(config["NAME"])
-        config["NAME"] = str(name if name.is_absolute() else BASE_DIR / name)
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    return config
 
 
 DEBUG = env("JOULE_DEBUG", cast=bool, default=False)
@@ -98,7 +84,8 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": _database(CONFIG.database.url)}
+DATABASES = databases(CONFIG)
+DATABASE_ROUTERS = ["platform_core.db.connections.ServiceDatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if CONFIG.channels.redis:

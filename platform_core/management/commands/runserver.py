@@ -7,6 +7,7 @@ default address comes from ``[server]`` of joule.toml (127.0.0.1:8000).
 from daphne.management.commands.runserver import Command as DaphneRunserver
 
 from platform_core.config import get_config
+from platform_core.db.migrator import apply_all
 from platform_core.management.commands.services import Command as ServicesCommand
 
 
@@ -20,5 +21,8 @@ class Command(DaphneRunserver):
         super().handle(*args, **options)
 
     def inner_run(self, *args, **options):
+        for service_id, applied in apply_all().items():
+            for migration in applied:
+                self.stdout.write(f"{service_id}: applied {migration.do.name}")
         ServicesCommand(stdout=self.stdout, stderr=self.stderr).handle()
         super().inner_run(*args, **options)

@@ -1,0 +1,1 @@
+"""Databases of db services: connections, SQL migrations, introspection."""
