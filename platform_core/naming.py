@@ -36,3 +36,114 @@ def mesh_host(service_id: str) -> str:
 def service_module(folder_name: str) -> str:
     """Return the Python module path of a service folder."""
     return "services." + folder_name
+
+
+# Entity names (Platformatic's rules): a table `order_items` (or `OrderItems`)
+# is the entity `orderItem`, plural `orderItems`; columns are camelCase.
+
+_IRREGULAR = {
+    "person": "people",
+    "child": "children",
+    "man": "men",
+    "woman": "women",
+    "mouse": "mice",
+    "goose": "geese",
+    "foot": "feet",
+    "tooth": "teeth",
+    "datum": "data",
+    "status": "statuses",
+    "bus": "buses",
+    "alias": "aliases",
+    "campus": "campuses",
+    "virus": "viruses",
+    "house": "houses",
+}
+_IRREGULAR_SINGULAR = {plural: singular for singular, plural in _IRREGULAR.items()}
+_UNCOUNTABLE = {
+    "data",
+    "information",
+    "series",
+    "species",
+    "news",
+    "equipment",
+    "metadata",
+    "media",
+}
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """Split ``order_items``, ``OrderItems`` or ``orderItems`` into lower words."""
+    return [w.lower() for w in _WORD_RE.findall(name)] or [name.lower()]
+
+
+def camel(name: str) -> str:
+    """Return ``name`` in camelCase: ``AlbumId`` -> ``albumId``."""
+    parts = words(name)
+    text = parts[0] + "".join(w.title() for w in parts[1:])
+    return text if text[:1].isalpha() else "f" + text
+
+
+def pascal(name: str) -> str:
+    """Return ``name`` in PascalCase: ``order_items`` -> ``OrderItems``."""
+    return "".join(w.title() for w in words(name))
+
+
+def singular(word: str) -> str:
+    """Return the singular of an English lower-case ``word``."""
+    if word in _UNCOUNTABLE:
+        return word
+    if word in _IRREGULAR_SINGULAR:
+        return _IRREGULAR_SINGULAR[word]
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("shes", "sh"),
+        ("ches", "ch"),
+        ("xes", "x"),
+        ("zes", "z"),
+    ):
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return word[: -len(suffix)] + replacement
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def plural(word: str) -> str:
+    """Return the plural of an English lower-case singular ``word``."""
+    if word in _UNCOUNTABLE:
+        return word
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "sh", "ch", "x", "z")):
+        return word + "es"
+    return word + "s"
+
+
+def entity_name(table: str) -> str:
+    """Return the entity name of a table: ``order_items`` -> ``orderItem``."""
+    parts = words(table)
+    parts[-1] = singular(parts[-1])
+    return camel("_".join(parts))
+
+
+def plural_name(entity: str) -> str:
+    """Return an entity's plural: ``orderItem`` -> ``orderItems``."""
+    parts = words(entity)
+    parts[-1] = plural(parts[-1])
+    return camel("_".join(parts))
+
+
+def relation_name(column: str) -> str:
+    """Return a foreign key's relation name: ``owner_id`` -> ``owner``.
+
+    A column without an ``_id``/``Id`` suffix keeps its name:
+    ``ReportsTo`` -> ``reportsTo``.
+    """
+    parts = words(column)
+    if len(parts) > 1 and parts[-1] == "id":
+        parts = parts[:-1]
+    return camel("_".join(parts))

@@ -183,6 +183,10 @@ class Migrator:
                 self._record(cursor, migration, forward, after - before, before - after)
         except DatabaseError as exc:
             raise MigrationError(f"{self.source}/{path.name} failed: {exc}") from None
+        finally:
+            from platform_core.db.schema import forget_schema
+
+            forget_schema(self.spec.id)
 
     def _record(
         self,

@@ -1,0 +1,179 @@
+"""Build unmanaged Django models and the service schema from table descriptions.
+
+Models look hand-written: ``orders`` becomes ``class Order`` in the
+service's module, fields named as the API names them::
+
+    schema = build_schema(spec, alias, tables)
+    schema.entities["order"].model.objects.using(alias).count()
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from django.apps import apps
+from django.db import models
+
+from platform_core import naming
+from platform_core.config.schema import ServiceSpec
+from platform_core.db.tables import Column, Table
+from platform_core.introspection import (
+    FieldInfo,
+    ModelInfo,
+    Relation,
+    ReverseRelation,
+    Schema,
+)
+
+# Names a column may not take as a model attribute.
+_TAKEN = set(dir(models.Model)) | {"pk", "objects", "id_"}
+
+
+def _attr(name: str, used: set[str]) -> str:
+    attr = name if name.isidentifier() and not keyword.iskeyword(name) else "f_" + name
+    while attr in _TAKEN or attr in used:
+        attr += "_"
+    used.add(attr)
+    return attr
+
+
+def _field(column: Column, primary: bool) -> models.Field:
+    kwargs = {
+        "db_column": column.name,
+        "null": column.null and not primary,
+        "blank": column.null or column.has_default or column.auto,
+    }
+    if primary:
+        kwargs["primary_key"] = True
+    if column.has_default and not column.auto and not primary:
+        kwargs["db_default"] = models.expressions.RawSQL(column.default, ())
+    if column.field_type == "ArrayField":
+        from django.contrib.postgres.fields import ArrayField
+
+        return ArrayField(_base_field(column.array_of), **kwargs)
+    if column.field_type == "CharField" and not column.max_length:
+        return models.TextField(**kwargs)
+    cls = getattr(models, column.field_type, models.TextField)
+    if column.field_type == "CharField":
+        kwargs["max_length"] = column.max_length
+    if column.field_type == "DecimalField":
+        kwargs.update(
+            max_digits=column.max_digits, decimal_places=column.decimal_places
+        )
+    return cls(**kwargs)
+
+
+def _base_field(field_type: str | None) -> models.Field:
+    if field_type == "DecimalField":
+        return models.DecimalField(max_digits=65, decimal_places=30)
+    if field_type == "CharField":
+        return models.TextField()
+    return getattr(models, field_type or "TextField", models.TextField)()
+
+
+def _build_model(
+    spec: ServiceSpec, table: Table, tables: dict[str, Table], names: dict[str, str]
+) -> tuple[type[models.Model], ModelInfo]:
+    entity = names[table.name]
+    used: set[str] = set()
+    attrs: dict = {}
+    fields: dict[str, FieldInfo] = {}
+    relations = []
+    keys = {fk.column: fk for fk in table.foreign_keys if fk.to_table in tables}
+    pk = table.primary_key or (table.columns[0].name,)  # views: any column
+    single_pk = len(pk) == 1
+    for column in table.columns:
+        api = naming.camel(column.name)
+        primary = single_pk and column.name == pk[0]
+        fk = keys.get(column.name)
+        if fk is not None:
+            rel = naming.relation_name(column.name)
+            attr = _attr(rel if rel != api else rel + "Rel", used)
+            attrs[attr] = models.ForeignKey(
+                f"{spec.label}.{naming.pascal(names[fk.to_table])}",
+                on_delete=models.DO_NOTHING,
+                db_column=column.name,
+                db_constraint=False,
+                related_name="+",
+                null=column.null,
+                blank=column.null,
+                primary_key=primary,
+                to_field=_attr_of(tables[fk.to_table], fk.to_column),
+            )
+            attname = attr + "_id"
+            relations.append(
+                Relation(rel, api, names[fk.to_table], naming.camel(fk.to_column))
+            )
+        else:
+            attr = attname = _attr(api, used)
+            attrs[attr] = _field(column, primary)
+        fields[api] = FieldInfo(
+            api,
+            attname,
+            column.name,
+            column.field_type,
+            column.null,
+            column.has_default,
+            column.auto,
+            column.name in table.primary_key,
+            column.max_length,
+            column.array_of,
+        )
+    if not single_pk:
+        by_column = {f.column: f for f in fields.values()}
+        attrs["pk"] = models.CompositePrimaryKey(
+            *(
+                by_column[c].attname.removesuffix("_id")
+                if by_column[c].name in {r.field for r in relations}
+                else by_column[c].attname
+                for c in pk
+            )
+        )
+    class_name = naming.pascal(entity)
+    attrs["Meta"] = type(
+        "Meta", (), {"managed": False, "db_table": table.name, "app_label": spec.label}
+    )
+    attrs["__module__"] = spec.module
+    attrs["__qualname__"] = class_name
+    _forget(spec.label, class_name)
+    model = type(class_name, (models.Model,), attrs)
+    info = ModelInfo(
+        entity,
+        naming.plural_name(entity),
+        table.name,
+        model,
+        fields,
+        tuple(naming.camel(c) for c in table.primary_key),
+        tuple(relations),
+        view=table.view,
+    )
+    return model, info
+
+
+def _attr_of(table: Table, column: str) -> str | None:
+    """Return the to_field of a foreign key: None for the parent's primary key."""
+    return None if table.primary_key == (column,) else naming.camel(column)
+
+
+def _forget(label: str, class_name: str) -> None:
+    """Drop an earlier model of that name, so a schema can be rebuilt."""
+    apps.all_models[label].pop(class_name.lower(), None)
+    apps.clear_cache()
+
+
+def build_schema(spec: ServiceSpec, alias: str, tables: list[Table]) -> Schema:
+    """Return the schema of ``tables``: one unmanaged model per table."""
+    by_name = {table.name: table for table in tables}
+    names = {table.name: naming.entity_name(table.name) for table in tables}
+    entities = {}
+    for table in tables:
+        _, info = _build_model(spec, table, by_name, names)
+        entities[info.entity] = info
+    for info in entities.values():
+        for relation in info.relations:
+            entities[relation.entity].reverse.append(
+                ReverseRelation(
+                    info.plural, info.entity, relation.field, relation.to_field
+                )
+            )
+    return Schema(spec.id, alias, entities)

@@ -1,0 +1,64 @@
+"""The schema of each db service, read from its database on first use.
+
+A service with migrations sees the tables its migrations created; one
+without (a legacy database) sees every table and view there, except the
+platform's own::
+
+    schema = get_schema(spec)           # cached
+    forget_schema(spec.id)              # after migrations change tables
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import connections
+
+from platform_core.config.schema import ServiceSpec
+from platform_core.db.connections import alias_for
+from platform_core.db.migrator import PLATFORM_TABLES, Migrator
+from platform_core.db.models import build_schema
+from platform_core.db.tables import read_tables, table_names
+from platform_core.introspection import Schema
+
+logger = logging.getLogger("joule.db")
+_schemas: dict[str, Schema] = {}
+_lock = threading.Lock()
+
+
+def get_schema(spec: ServiceSpec) -> Schema:
+    """Return the schema of db service ``spec``, reading it on first use."""
+    schema = _schemas.get(spec.id)
+    if schema is None:
+        with _lock:
+            schema = _schemas.get(spec.id) or load_schema(spec)
+            _schemas[spec.id] = schema
+    return schema
+
+
+def forget_schema(service_id: str) -> None:
+    """Drop the cached schema of a service; the next use reads it again."""
+    _schemas.pop(service_id, None)
+
+
+def load_schema(spec: ServiceSpec) -> Schema:
+    """Read the service's tables and build its models."""
+    alias = alias_for(spec)
+    connection = connections[alias]
+    migrator = Migrator(spec)
+    with connection.cursor() as cursor:
+        excluded = set(PLATFORM_TABLES)
+        if alias == "default":
+            excluded |= set(connection.introspection.django_table_names())
+        names = table_names(connection, cursor, excluded)
+        if migrator.migrations:
+            owned = migrator.owned_tables()
+            names = [(name, view) for name, view in names if name in owned]
+        tables = read_tables(connection, cursor, names)
+    for table in tables:
+        if not table.view and not table.primary_key:
+            logger.warning(
+                "%s: table %s has no primary key; it is read-only", spec.id, table.name
+            )
+    return build_schema(spec, alias, tables)

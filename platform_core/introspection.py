@@ -1,0 +1,84 @@
+"""What an entity is: its fields, keys and relations, described once.
+
+``db.models.build_schema`` fills these from tables; REST, GraphQL, admin
+and the entities API read them and never look at the database again::
+
+    info = schema.entities["post"]
+    info.fields["ownerId"].attname      # "owner_id" (the ORM lookup)
+    info.relations[0].name              # "owner"
+    schema.entities["owner"].reverse[0].name   # "posts"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """A column as the API names it."""
+
+    name: str  # API name: camelCase of the column
+    attname: str  # ORM attribute for lookups and values()
+    column: str  # the database column
+    field_type: str  # Django field class name
+    null: bool
+    has_default: bool  # the database fills it when omitted
+    auto: bool  # autoincrement / identity
+    primary_key: bool
+    max_length: int | None = None
+    array_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A foreign key, seen from the child: ``post.owner``."""
+
+    name: str  # "owner"
+    field: str  # the child's API field: "ownerId"
+    entity: str  # the parent entity: "owner"
+    to_field: str  # the parent's API field: "id"
+
+
+@dataclass(frozen=True)
+class ReverseRelation:
+    """A foreign key, seen from the parent: ``owner.posts``."""
+
+    name: str  # the child's plural: "posts"
+    entity: str  # the child entity: "post"
+    field: str  # the child's API field: "ownerId"
+    to_field: str  # the parent's API field: "id"
+
+
+@dataclass
+class ModelInfo:
+    """One entity: its model, names, fields and relations."""
+
+    entity: str
+    plural: str
+    table: str
+    model: Any
+    fields: dict[str, FieldInfo]
+    primary_key: tuple[str, ...]
+    relations: tuple[Relation, ...] = ()
+    reverse: list[ReverseRelation] = field(default_factory=list)
+    view: bool = False
+
+    @property
+    def writable(self) -> bool:
+        """Return whether rows can be written (a table with a primary key)."""
+        return not self.view and bool(self.primary_key)
+
+
+@dataclass
+class Schema:
+    """The entities of one db service."""
+
+    service: str
+    alias: str
+    entities: dict[str, ModelInfo]
+
+    def by_plural(self, plural: str) -> ModelInfo | None:
+        """Return the entity whose plural is ``plural``, or None."""
+        return next((e for e in self.entities.values() if e.plural == plural), None)
