@@ -23,6 +23,9 @@ class PlatformCoreConfig(AppConfig):
         for spec in config.services:
             services.register(spec, entrypoint=spec.id == config.entrypoint)
         post_migrate.connect(apply_sql_migrations, sender=self)
+        from platform_core.entities.lookups import register_lookups
+
+        register_lookups()
 
 
 def apply_sql_migrations(sender, using: str = "default", **kwargs) -> None:

@@ -27,6 +27,16 @@ PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 BAD_GATEWAY = "BAD_GATEWAY"
 INTERNAL_ERROR = "INTERNAL_ERROR"
+UNKNOWN_FIELD = "UNKNOWN_FIELD"
+UNKNOWN_OPERATOR = "UNKNOWN_OPERATOR"
+UNKNOWN_PARAMETER = "UNKNOWN_PARAMETER"
+INVALID_VALUE = "INVALID_VALUE"
+INVALID_BODY = "INVALID_BODY"
+INVALID_LIMIT = "INVALID_LIMIT"
+CONSTRAINT_VIOLATION = "CONSTRAINT_VIOLATION"
+NOT_NULL_VIOLATION = "NOT_NULL_VIOLATION"
+VALUE_TOO_LONG = "VALUE_TOO_LONG"
+READ_ONLY = "READ_ONLY"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -67,6 +77,11 @@ class ServiceNotFound(NotRegistered, LookupError):
 
 class MeshError(JouleError):
     """A mesh request names a host the mesh cannot reach."""
+
+
+def bad_request(code: str, message: str) -> APIError:
+    """Return a 400 APIError with ``code``."""
+    return APIError(code, 400, message)
 
 
 class APIError(JouleError):

@@ -23,23 +23,24 @@ from platform_core.db.tables import read_tables, table_names
 from platform_core.introspection import Schema
 
 logger = logging.getLogger("joule.db")
-_schemas: dict[str, Schema] = {}
+_schemas: dict[ServiceSpec, Schema] = {}
 _lock = threading.Lock()
 
 
 def get_schema(spec: ServiceSpec) -> Schema:
     """Return the schema of db service ``spec``, reading it on first use."""
-    schema = _schemas.get(spec.id)
+    schema = _schemas.get(spec)
     if schema is None:
         with _lock:
-            schema = _schemas.get(spec.id) or load_schema(spec)
-            _schemas[spec.id] = schema
+            schema = _schemas.get(spec) or load_schema(spec)
+            _schemas[spec] = schema
     return schema
 
 
 def forget_schema(service_id: str) -> None:
     """Drop the cached schema of a service; the next use reads it again."""
-    _schemas.pop(service_id, None)
+    for spec in [spec for spec in _schemas if spec.id == service_id]:
+        del _schemas[spec]
 
 
 def load_schema(spec: ServiceSpec) -> Schema:

@@ -1,0 +1,56 @@
+"""``entities("products")``: the entities of a db service, by entity name.
+
+products = entities("products")
+products["product"].find(limit=10)
+products.by_plural("products")
+"""
+
+from __future__ import annotations
+
+from platform_core.entities.entity import Entity, EntityHooks
+from platform_core.exceptions import NotRegistered, did_you_mean
+from platform_core.introspection import Schema
+
+__all__ = ["Entities", "Entity", "EntityHooks", "entities"]
+
+
+class Entities:
+    """The entities of one service."""
+
+    def __init__(self, schema: Schema, hooks: EntityHooks | None = None) -> None:
+        self.schema = schema
+        self._entities = {
+            name: Entity(schema, info, hooks) for name, info in schema.entities.items()
+        }
+
+    def __getitem__(self, name: str) -> Entity:
+        try:
+            return self._entities[name]
+        except KeyError:
+            raise NotRegistered(
+                f"No entity '{name}' in service '{self.schema.service}'. Entities: "
+                f"{', '.join(self._entities) or 'none'}."
+                + did_you_mean(name, self._entities)
+            ) from None
+
+    def __iter__(self):
+        return iter(self._entities.values())
+
+    def by_plural(self, plural: str) -> Entity | None:
+        """Return the entity whose plural is ``plural``, or None."""
+        return next(
+            (e for e in self._entities.values() if e.info.plural == plural), None
+        )
+
+
+def entities(service_id: str, hooks: EntityHooks | None = None) -> Entities:
+    """Return the entities of db service ``service_id``."""
+    from platform_core.db.schema import get_schema
+    from platform_core.registry import services
+
+    spec = services.get(service_id)
+    if spec.kind != "db":
+        raise NotRegistered(
+            f"'{service_id}' is a {spec.kind} service; only db services have entities"
+        )
+    return Entities(get_schema(spec), hooks)

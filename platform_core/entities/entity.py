@@ -1,0 +1,285 @@
+"""The entities API: find, count, get, insert, save, update, delete.
+
+REST and GraphQL call these and never the ORM. Every write runs in one
+transaction, maps database errors to JSON errors and publishes
+``<service>.<entity>.saved|deleted`` after commit. ``EntityHooks`` is where
+authorization plugs in (a scope ANDed into every query, forced values)::
+
+    products = entities("products")
+    products["product"].find(where={"price": {"gt": 10}}, order_by=[("id", "asc")])
+    products["product"].insert([{"title": "Dog", "price": "9.50"}])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
+
+from platform_core.entities.body import read_body
+from platform_core.entities.errors import write_error
+from platform_core.entities.values import to_python
+from platform_core.entities.where import build_order, build_where, check_fields
+from platform_core.events import publish
+from platform_core.exceptions import READ_ONLY, APIError
+from platform_core.introspection import ModelInfo, Schema
+
+
+class EntityHooks:
+    """Extension point of authorization; the default allows everything.
+
+    Override ``scope`` to return a Q ANDed into every query of an operation
+    ("find", "save", "delete"), ``defaults`` to force values on insert.
+    """
+
+    def scope(self, info: ModelInfo, operation: str, context: Any) -> Q:
+        """Return the rows ``context`` may touch for ``operation``."""
+        return Q()
+
+    def defaults(self, info: ModelInfo, context: Any) -> dict[str, Any]:
+        """Return API field values forced on inserted rows."""
+        return {}
+
+
+class Entity:
+    """The operations on one entity of a db service."""
+
+    def __init__(
+        self, schema: Schema, info: ModelInfo, hooks: EntityHooks | None = None
+    ) -> None:
+        self.info = info
+        self.alias = schema.alias
+        self.event = f"{schema.service}.{info.entity}"
+        self.hooks = hooks or EntityHooks()
+        self._attnames = {f.name: f.attname for f in info.fields.values()}
+        self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
+
+    def queryset(self, operation: str = "find", context: Any = None):
+        """Return the rows ``context`` may touch, on the service's database."""
+        manager = self.info.model._default_manager.using(self.alias)
+        return manager.filter(self.hooks.scope(self.info, operation, context))
+
+    def _rows(self, queryset, fields: Iterable[str]) -> list[dict]:
+        names = tuple(fields)
+        pairs = [(name, self._attnames[name]) for name in names]
+        return [
+            {name: row[attname] for name, attname in pairs}
+            for row in queryset.values(*(a for _, a in pairs))
+        ]
+
+    def find(
+        self,
+        where: Mapping | None = None,
+        order_by=None,
+        fields=None,
+        limit: int | None = None,
+        offset: int = 0,
+        context: Any = None,
+        from_text: bool = False,
+    ) -> list[dict]:
+        """Return matching rows as {field: value}, ordered, one page."""
+        queryset = self.queryset("find", context).filter(
+            build_where(self.info, where, from_text)
+        )
+        ordering = build_order(self.info, order_by) or self._pk_attnames
+        queryset = queryset.order_by(*ordering)
+        if limit is not None:
+            queryset = queryset[offset : offset + limit]
+        elif offset:
+            queryset = queryset[offset:]
+        return self._rows(queryset, check_fields(self.info, fields))
+
+    def count(
+        self, where: Mapping | None = None, context: Any = None, from_text: bool = False
+    ) -> int:
+        """Return the number of matching rows."""
+        return (
+            self.queryset("find", context)
+            .filter(build_where(self.info, where, from_text))
+            .count()
+        )
+
+    def pk_filter(self, key: Mapping[str, Any], from_text: bool = False) -> Q:
+        """Return the Q of one primary key given as {field: value}."""
+        values = {}
+        for name in self.info.primary_key:
+            field = self.info.fields[name]
+            values[field.attname] = to_python(
+                field, key[name], from_text, " in the key"
+            )
+        return Q(**values)
+
+    def get(
+        self,
+        key: Mapping[str, Any],
+        fields=None,
+        context: Any = None,
+        from_text: bool = False,
+    ) -> dict | None:
+        """Return the row with primary key ``key``, or None."""
+        queryset = self.queryset("find", context).filter(self.pk_filter(key, from_text))
+        rows = self._rows(queryset[:1], check_fields(self.info, fields))
+        return rows[0] if rows else None
+
+    # writes
+
+    def _writable(self) -> None:
+        if not self.info.writable:
+            raise APIError(READ_ONLY, 405, f'"{self.info.plural}" is read-only')
+
+    def _atomic(self, work):
+        try:
+            with transaction.atomic(using=self.alias):
+                return work()
+        except (IntegrityError, DataError) as exc:
+            raise write_error(exc) from None
+
+    def _publish(self, kind: str, rows: list[dict]) -> None:
+        event = f"{self.event}.{kind}"
+        transaction.on_commit(
+            lambda: [publish(event, row) for row in rows], using=self.alias
+        )
+
+    def _key_of(self, obj) -> Q:
+        return Q(**{a: getattr(obj, a) for a in self._pk_attnames})
+
+    def _create(self, body: Mapping, context: Any):
+        attrs = read_body(
+            self.info, {**body, **self.hooks.defaults(self.info, context)}, "insert"
+        )
+        obj = self.info.model(**attrs)
+        obj.save(force_insert=True, using=self.alias)
+        return obj
+
+    def insert(
+        self, rows: list[Mapping], fields=None, context: Any = None
+    ) -> list[dict]:
+        """Insert ``rows`` in one transaction; return them as stored."""
+        self._writable()
+        names = check_fields(self.info, fields)
+
+        def work():
+            keys = [self._key_of(self._create(row, context)) for row in rows]
+            return [self._rows(self.queryset().filter(key), names)[0] for key in keys]
+
+        stored = self._atomic(work)
+        self._publish("saved", stored)
+        return stored
+
+    def update(
+        self,
+        key: Mapping[str, Any],
+        body: Mapping,
+        partial: bool,
+        fields=None,
+        context: Any = None,
+        upsert: bool = False,
+        from_text: bool = False,
+    ) -> tuple[dict | None, bool]:
+        """Update (PATCH) or replace (PUT) the row ``key``; return (row, created).
+
+        With ``upsert`` a missing row is inserted with that key. A row the
+        caller cannot see is missing; one it sees but may not change is 403.
+        """
+        self._writable()
+        names = check_fields(self.info, fields)
+        match = self.pk_filter(key, from_text)
+        typed_key = {
+            name: to_python(self.info.fields[name], key[name], from_text)
+            for name in self.info.primary_key
+        }
+        for name, value in body.items():
+            if (
+                name in typed_key
+                and to_python(self.info.fields[name], value) != typed_key[name]
+            ):
+                raise APIError(
+                    "PRIMARY_KEY_MISMATCH",
+                    400,
+                    f'"{name}" in the body differs from the key in the path',
+                )
+        attrs = read_body(
+            self.info, {**body, **typed_key}, "patch" if partial else "replace"
+        )
+
+        def work():
+            if not self.queryset("find", context).filter(match).exists():
+                if not upsert:
+                    return None, False
+                obj = self._create({**body, **typed_key}, context)
+                return self._rows(self.queryset().filter(self._key_of(obj)), names)[
+                    0
+                ], True
+            changed = self.queryset("save", context).filter(match).update(**attrs)
+            if not changed:
+                raise APIError("FORBIDDEN", 403, "Not allowed to change this row")
+            return self._rows(self.queryset().filter(match), names)[0], False
+
+        row, created = self._atomic(work)
+        if row is not None:
+            self._publish("saved", [row])
+        return row, created
+
+    def update_where(
+        self,
+        where: Mapping,
+        body: Mapping,
+        fields=None,
+        context: Any = None,
+        from_text: bool = False,
+    ) -> list[dict]:
+        """Update every matching row with ``body``; return them."""
+        self._writable()
+        names = check_fields(self.info, fields)
+        attrs = read_body(self.info, body, "patch")
+        condition = build_where(self.info, where, from_text)
+
+        def work():
+            keys = list(
+                self.queryset("save", context)
+                .filter(condition)
+                .values_list(*self._pk_attnames)
+            )
+            matched = (
+                Q(pk__in=keys)
+                if len(keys) and len(self._pk_attnames) > 1
+                else Q(**{f"{self._pk_attnames[0]}__in": [k[0] for k in keys]})
+            )
+            self.queryset("save", context).filter(matched).update(**attrs)
+            return self._rows(
+                self.queryset().filter(matched).order_by(*self._pk_attnames), names
+            )
+
+        rows = self._atomic(work)
+        self._publish("saved", rows)
+        return rows
+
+    def delete(
+        self,
+        where: Mapping | None = None,
+        key: Mapping | None = None,
+        fields=None,
+        context: Any = None,
+        from_text: bool = False,
+    ) -> list[dict]:
+        """Delete the row ``key`` or the rows matching ``where``; return them."""
+        self._writable()
+        names = check_fields(self.info, fields)
+        condition = (
+            self.pk_filter(key, from_text)
+            if key is not None
+            else build_where(self.info, where, from_text)
+        )
+
+        def work():
+            queryset = self.queryset("delete", context).filter(condition)
+            rows = self._rows(queryset.order_by(*self._pk_attnames), names)
+            if rows:
+                queryset.delete()
+            return rows
+
+        rows = self._atomic(work)
+        self._publish("deleted", rows)
+        return rows

@@ -1,0 +1,222 @@
+"""Turn where / orderBy / fields into ORM terms, checking every name.
+
+REST (query strings, ``from_text=True``) and GraphQL (typed arguments)
+both pass the same shapes; unknown names and operators are 400s::
+
+    q = build_where(info, {"title": {"like": "Dog%"},
+                           "or": [{"counter": {"gte": 40}}, {"id": {"in": [1, 2]}}]})
+    ordering = build_order(info, [("title", "asc"), ("id", "desc")])
+    names = check_fields(info, ["id", "title"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from django.db.models import Q
+
+from platform_core.entities.values import to_python
+from platform_core.exceptions import (
+    INVALID_VALUE,
+    UNKNOWN_FIELD,
+    UNKNOWN_OPERATOR,
+    bad_request,
+    did_you_mean,
+)
+from platform_core.introspection import FieldInfo, ModelInfo
+
+ARRAY_OPERATORS = {
+    "contains": "contains",
+    "contained": "contained_by",
+    "overlaps": "overlap",
+    "any": "any",
+    "all": "all",
+}
+SCALAR_OPERATORS = (
+    "eq",
+    "neq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "like",
+    "ilike",
+    "in",
+    "nin",
+    "isNull",
+)
+OPERATORS = SCALAR_OPERATORS + tuple(ARRAY_OPERATORS)
+
+
+def get_field(info: ModelInfo, name: str, where: str) -> FieldInfo:
+    """Return field ``name``; raise 400 UNKNOWN_FIELD (with a suggestion)."""
+    try:
+        return info.fields[name]
+    except KeyError:
+        raise bad_request(
+            UNKNOWN_FIELD,
+            f'Unknown field "{name}" in {where}.' + did_you_mean(name, info.fields),
+        ) from None
+
+
+def _values(field: FieldInfo, value: Any, from_text: bool, op: str) -> list:
+    items = value.split(",") if from_text and isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise bad_request(INVALID_VALUE, f'"{field.name}.{op}" needs a non-empty list')
+    return [to_python(field, item, from_text, f" in where.{op}") for item in items]
+
+
+def _not_null(field: FieldInfo) -> Q:
+    return Q(**{f"{field.attname}__isnull": False})
+
+
+def _eq(field, value, from_text):
+    if value is None or (from_text and value == "null"):
+        return Q(**{f"{field.attname}__isnull": True})
+    return Q(**{field.attname: to_python(field, value, from_text, " in where")})
+
+
+def _neq(field, value, from_text):
+    if value is None or (from_text and value == "null"):
+        return _not_null(field)
+    return ~Q(
+        **{field.attname: to_python(field, value, from_text, " in where")}
+    ) & _not_null(field)
+
+
+def _compare(lookup: str) -> Callable:
+    def build(field, value, from_text):
+        converted = to_python(field, value, from_text, " in where")
+        if converted is None:
+            raise bad_request(INVALID_VALUE, f'"{field.name}.{lookup}" needs a value')
+        return Q(**{f"{field.attname}__{lookup}": converted})
+
+    return build
+
+
+def _like(lookup: str) -> Callable:
+    def build(field, value, from_text):
+        if not isinstance(value, str):
+            raise bad_request(INVALID_VALUE, f'"{field.name}.{lookup}" needs a string')
+        return Q(**{f"{field.attname}__{lookup}": value})
+
+    return build
+
+
+def _in(field, value, from_text):
+    return Q(**{f"{field.attname}__in": _values(field, value, from_text, "in")})
+
+
+def _nin(field, value, from_text):
+    return ~Q(
+        **{f"{field.attname}__in": _values(field, value, from_text, "nin")}
+    ) & _not_null(field)
+
+
+def _is_null(field, value, from_text):
+    flag = {"true": True, "false": False}.get(value) if from_text else value
+    if not isinstance(flag, bool):
+        raise bad_request(INVALID_VALUE, f'"{field.name}.isNull" needs true or false')
+    return Q(**{f"{field.attname}__isnull": flag})
+
+
+def _array(lookup: str) -> Callable:
+    def build(field, value, from_text):
+        if field.field_type != "ArrayField":
+            raise bad_request(
+                UNKNOWN_OPERATOR,
+                f'Operator for arrays used on "{field.name}", which is not an array',
+            )
+        if lookup in ("any", "all"):
+            element = FieldInfo(
+                field.name,
+                field.attname,
+                field.column,
+                field.array_of or "TextField",
+                False,
+                False,
+                False,
+                False,
+            )
+            return Q(
+                **{f"{field.attname}__{lookup}": to_python(element, value, from_text)}
+            )
+        return Q(**{f"{field.attname}__{lookup}": to_python(field, value, from_text)})
+
+    return build
+
+
+BUILDERS: dict[str, Callable[[FieldInfo, Any, bool], Q]] = {
+    "eq": _eq,
+    "neq": _neq,
+    "gt": _compare("gt"),
+    "gte": _compare("gte"),
+    "lt": _compare("lt"),
+    "lte": _compare("lte"),
+    "like": _like("like"),
+    "ilike": _like("ilike"),
+    "in": _in,
+    "nin": _nin,
+    "isNull": _is_null,
+    **{op: _array(lookup) for op, lookup in ARRAY_OPERATORS.items()},
+}
+
+
+def build_where(
+    info: ModelInfo, where: Mapping[str, Any] | None, from_text: bool = False
+) -> Q:
+    """Return the Q of ``{field: {op: value}, "or": [where, ...]}`` (ANDed)."""
+    q = Q()
+    for name, ops in (where or {}).items():
+        if name == "or":
+            if not isinstance(ops, list | tuple) or not ops:
+                raise bad_request(INVALID_VALUE, '"or" needs a list of conditions')
+            alternative = Q()
+            for branch in ops:
+                alternative |= build_where(info, branch, from_text)
+            q &= alternative
+            continue
+        field = get_field(info, name, "where")
+        if not isinstance(ops, Mapping) or not ops:
+            raise bad_request(
+                INVALID_VALUE, f"where.{name} needs an operator, e.g. where.{name}.eq"
+            )
+        for op, value in ops.items():
+            if op not in BUILDERS:
+                raise bad_request(
+                    UNKNOWN_OPERATOR,
+                    f'Unknown operator "{op}" for '
+                    f'"{name}". Operators: {", ".join(OPERATORS)}.'
+                    + did_you_mean(op, OPERATORS),
+                )
+            q &= BUILDERS[op](field, value, from_text)
+    return q
+
+
+def build_order(
+    info: ModelInfo, order_by: Iterable[tuple[str, str]] | None
+) -> list[str]:
+    """Return ORM ordering terms; raise 400 for unknown fields or directions."""
+    terms = []
+    for name, direction in order_by or ():
+        field = get_field(info, name, "orderby")
+        if direction not in ("asc", "desc"):
+            raise bad_request(
+                INVALID_VALUE,
+                f'orderby.{name} must be "asc" or "desc", not {direction!r}',
+            )
+        terms.append(("-" if direction == "desc" else "") + field.attname)
+    return terms
+
+
+def check_fields(info: ModelInfo, fields: Iterable[str] | None) -> tuple[str, ...]:
+    """Return the selected field names (all when None); 400 for unknown ones."""
+    if fields is None:
+        return tuple(info.fields)
+    names = tuple(fields)
+    if not names:
+        raise bad_request(INVALID_VALUE, "fields needs at least one field")
+    for name in names:
+        get_field(info, name, "fields")
+    return names
