@@ -78,10 +78,14 @@ class Entity:
         offset: int = 0,
         context: Any = None,
         from_text: bool = False,
+        condition: Q | None = None,
     ) -> list[dict]:
-        """Return matching rows as {field: value}, ordered, one page."""
+        """Return matching rows as {field: value}, ordered, one page.
+
+        ``condition`` is an extra Q (relation routes, cursors) ANDed in.
+        """
         queryset = self.queryset("find", context).filter(
-            build_where(self.info, where, from_text)
+            build_where(self.info, where, from_text), condition or Q()
         )
         ordering = build_order(self.info, order_by) or self._pk_attnames
         queryset = queryset.order_by(*ordering)
@@ -92,14 +96,15 @@ class Entity:
         return self._rows(queryset, check_fields(self.info, fields))
 
     def count(
-        self, where: Mapping | None = None, context: Any = None, from_text: bool = False
+        self,
+        where: Mapping | None = None,
+        context: Any = None,
+        from_text: bool = False,
+        condition: Q | None = None,
     ) -> int:
         """Return the number of matching rows."""
-        return (
-            self.queryset("find", context)
-            .filter(build_where(self.info, where, from_text))
-            .count()
-        )
+        where_q = build_where(self.info, where, from_text)
+        return self.queryset("find", context).filter(where_q, condition or Q()).count()
 
     def pk_filter(self, key: Mapping[str, Any], from_text: bool = False) -> Q:
         """Return the Q of one primary key given as {field: value}."""

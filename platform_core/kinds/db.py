@@ -59,12 +59,27 @@ class DbKind(Kind):
             )
         return options
 
+    def urlpatterns(self, spec) -> list:
+        """Return the service's own urls.py patterns, then the generated API."""
+        from platform_core.db.schema import get_schema
+        from platform_core.entities import Entities
+        from platform_core.rest.routes import entity_patterns
+
+        entities = Entities(get_schema(spec))
+        return [*super().urlpatterns(spec), *entity_patterns(entities, spec.options)]
+
     def check_ready(self, spec) -> tuple[bool, str]:
         """Report whether the platform database answers."""
-        from django.db import connection
+        from django.db import connections
+
+        from platform_core.db.connections import alias_for
+        from platform_core.db.migrator import Migrator
 
         try:
-            connection.ensure_connection()
+            connections[alias_for(spec)].ensure_connection()
+            pending = Migrator(spec).pending()
         except Exception as exc:  # any driver error means "not ready"
             return False, f"database unavailable: {exc.__class__.__name__}"
+        if pending:
+            return False, f"{len(pending)} migration(s) not applied: run dbmigrate"
         return True, "ok"

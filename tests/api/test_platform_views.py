@@ -29,14 +29,18 @@ def test_health_answers_while_the_process_serves(client):
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
+@pytest.mark.django_db
 def test_ready_when_every_service_is_ready(client):
     response = client.get("/_joule/ready")
     assert response.status_code == 200
+    ok = {"ready": True, "detail": "ok"}
     assert response.json() == {
         "ready": True,
         "services": {
-            "hello": {"ready": True, "detail": "ok"},
-            "legacy": {"ready": True, "detail": "ok"},
+            "hello": ok,
+            "legacy": ok,
+            "orders": ok,
+            "products": ok,
         },
     }
 

@@ -28,11 +28,13 @@ def parse_answer(text: str) -> tuple[str, dict[str, str], str]:
     return status, headers, body
 
 
+@pytest.mark.django_db
 def test_services_prints_a_table_of_every_service():
     lines = run("services").splitlines()
     assert lines[0].split() == ["ID", "KIND", "PREFIX", "HEALTH"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"hello", "legacy"}
+    assert set(rows) == {"hello", "legacy", "orders", "products"}
+    assert rows["products"].split() == ["products", "db", "/products", "ready"]
     assert rows["hello"].split() == [
         "hello",
         "service",
@@ -44,6 +46,7 @@ def test_services_prints_a_table_of_every_service():
     assert rows["legacy"].split() == ["legacy", "wsgi", "/legacy", "ready"]
 
 
+@pytest.mark.django_db
 def test_services_aligns_the_columns():
     header, *rows = run("services").splitlines()
     for row in rows:
@@ -142,7 +145,7 @@ def test_inject_unknown_service_suggests_the_nearest_id():
     with pytest.raises(
         CommandError,
         match=r"No service 'helo'\. Services: hello, "
-        r"legacy\. Did you mean 'hello'\?",
+        r"legacy, orders, products\. Did you mean 'hello'\?",
     ):
         run("inject", "helo", "GET", "/")
 

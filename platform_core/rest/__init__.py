@@ -1,0 +1,1 @@
+"""REST API generated for db services (DRF views over the entities API)."""

@@ -1,0 +1,132 @@
+"""URL patterns of a db service's REST API, one set per entity.
+
+Generated view classes get the names a human would write
+(``PostCollectionView``); every route answers with and without a trailing
+slash::
+
+    /posts  /posts/{id}  /posts/{id}/owner  /owners/{id}/posts
+    /postsCategories/post/{post}/category/{category}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.urls import re_path
+
+from platform_core import naming
+from platform_core.entities import Entities
+from platform_core.kinds.db import DbOptions
+from platform_core.rest.views import (
+    CollectionView,
+    ItemView,
+    RelationView,
+    ReverseRelationView,
+)
+
+logger = logging.getLogger("joule.rest")
+_SEGMENT = r"(?P<{}>[^/]+)"
+
+
+def _view(base: type, entity, name: str, **attrs):
+    cls = type(
+        name,
+        (base,),
+        {
+            "__module__": base.__module__,
+            "__qualname__": name,
+            "entity": entity,
+            **attrs,
+        },
+    )
+    return cls.as_view()
+
+
+def _route(pattern: str, view, name: str):
+    return re_path(rf"^{pattern}/?$", view, name=name)
+
+
+def entity_patterns(entities: Entities, options: DbOptions) -> list:
+    """Return the REST patterns of every entity."""
+    patterns = []
+    for entity in entities:
+        patterns.extend(_patterns(entities, entity, options))
+    return patterns
+
+
+def _patterns(entities: Entities, entity, options: DbOptions) -> list:
+    info = entity.info
+    name = naming.pascal(info.entity)
+    plural = info.plural
+    patterns = [
+        _route(
+            plural,
+            _view(CollectionView, entity, f"{name}CollectionView", options=options),
+            f"{plural}-list",
+        )
+    ]
+    if not info.primary_key:
+        return patterns
+    if len(info.primary_key) > 1:
+        path = "/".join(f"{key}/{_SEGMENT.format(key)}" for key in info.primary_key)
+        patterns.append(
+            _route(
+                f"{plural}/{path}",
+                _view(ItemView, entity, f"{name}ItemView", options=options),
+                f"{plural}-item",
+            )
+        )
+        return patterns
+    item = f"{plural}/{_SEGMENT.format(info.primary_key[0])}"
+    patterns.append(
+        _route(
+            item,
+            _view(ItemView, entity, f"{name}ItemView", options=options),
+            f"{plural}-item",
+        )
+    )
+    taken = set()
+    for relation in info.relations:
+        taken.add(relation.name)
+        view = _view(
+            RelationView,
+            entities[relation.entity],
+            f"{name}{naming.pascal(relation.name)}View",
+            options=options,
+            parent=entity,
+            relation=relation,
+        )
+        patterns.append(
+            _route(
+                f"{plural}/(?P<pk>[^/]+)/{relation.name}",
+                view,
+                f"{plural}-{relation.name}",
+            )
+        )
+    for reverse in info.reverse:
+        if reverse.name in taken:
+            logger.warning(
+                "%s: %s.%s is both a relation and a child list; "
+                "only the relation is routed",
+                entities.schema.service,
+                plural,
+                reverse.name,
+            )
+            continue
+        taken.add(reverse.name)
+        view = _view(
+            ReverseRelationView,
+            entities[reverse.entity],
+            f"{name}{naming.pascal(reverse.name)}View",
+            options=options,
+            parent=entity,
+            relation=reverse,
+        )
+        patterns.append(
+            _route(
+                f"{plural}/(?P<pk>[^/]+)/{reverse.name}",
+                view,
+                f"{plural}-{reverse.name}",
+            )
+        )
+    return patterns
