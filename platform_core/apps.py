@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
 
 
@@ -37,3 +38,9 @@ def apply_sql_migrations(sender, using: str = "default", **kwargs) -> None:
     from platform_core.db.migrator import apply_all
 
     apply_all(using)
+
+
+class JouleAdminConfig(AdminConfig):
+    """Django's admin with the site that adds db service entities."""
+
+    default_site = "platform_core.admin.JouleAdminSite"

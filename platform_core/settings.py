@@ -42,13 +42,15 @@ INSTALLED_APPS = [
     # First, so its commands (runserver) win over daphne's and Django's.
     "platform_core.apps.PlatformCoreConfig",
     "daphne",
-    "django.contrib.admin",
+    "platform_core.apps.JouleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     *installed_apps(CONFIG),
 ]
@@ -100,8 +102,18 @@ else:
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "platform_core.gateway.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Joule",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["platform_core.rest.openapi.drop_slash_duplicates"],
 }
 
 LANGUAGE_CODE = "en-us"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 logger = logging.getLogger("joule.db")
 
@@ -135,6 +135,10 @@ def _read_table(connection, cursor, name: str, view: bool, extras: dict) -> Tabl
             if key not in foreign_keys:  # MariaDB may report one twice
                 foreign_keys.append(key)
     columns = tuple(_column(connection, name, row, extras) for row in description)
+    # SQLite reports INTEGER PRIMARY KEY as nullable; a key never is.
+    columns = tuple(
+        replace(c, null=False) if c.name in primary_key else c for c in columns
+    )
     return Table(
         name,
         view,

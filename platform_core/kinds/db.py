@@ -63,13 +63,18 @@ class DbKind(Kind):
         """Return the service's own urls.py patterns, then the generated API."""
         from platform_core.db.schema import get_schema
         from platform_core.entities import Entities
-        from platform_core.rest.routes import entity_patterns
+        from platform_core.rest.routes import docs_patterns, entity_patterns
 
         entities = Entities(get_schema(spec))
-        return [*super().urlpatterns(spec), *entity_patterns(entities, spec.options)]
+        generated = entity_patterns(entities, spec.options)
+        return [*super().urlpatterns(spec), *generated, *docs_patterns(spec, generated)]
+
+    def links(self, spec) -> dict[str, str]:
+        """Return the dashboard links: Swagger UI and the OpenAPI document."""
+        return {"docs": f"{spec.prefix}/docs", "openapi": f"{spec.prefix}/openapi.json"}
 
     def check_ready(self, spec) -> tuple[bool, str]:
-        """Report whether the platform database answers."""
+        """Report whether the database answers and every migration is applied."""
         from django.db import connections
 
         from platform_core.db.connections import alias_for

@@ -98,7 +98,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
         )
         patterns.append(
             _route(
-                f"{plural}/(?P<pk>[^/]+)/{relation.name}",
+                f"{item}/{relation.name}",
                 view,
                 f"{plural}-{relation.name}",
             )
@@ -124,9 +124,31 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
         )
         patterns.append(
             _route(
-                f"{plural}/(?P<pk>[^/]+)/{reverse.name}",
+                f"{item}/{reverse.name}",
                 view,
                 f"{plural}-{reverse.name}",
             )
         )
     return patterns
+
+
+def docs_patterns(spec, generated: list) -> list:
+    """Return ``openapi.json`` (over ``generated``) and ``docs`` (Swagger UI)."""
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+    settings = {
+        "TITLE": f"{spec.id} API",
+        "SERVERS": [{"url": spec.prefix}],
+        "DESCRIPTION": f"REST API generated from the tables of '{spec.id}'.",
+    }
+    schema_view = SpectacularAPIView.as_view(
+        patterns=generated, custom_settings=settings
+    )
+    return [
+        re_path(r"^openapi\.json$", schema_view, name="openapi"),
+        re_path(
+            r"^docs/?$",
+            SpectacularSwaggerView.as_view(url=f"{spec.prefix}/openapi.json"),
+            name="docs",
+        ),
+    ]

@@ -33,6 +33,7 @@ from platform_core.exceptions import (
 from platform_core.introspection import Relation, ReverseRelation
 from platform_core.kinds.db import DbOptions
 from platform_core.rest import pagination
+from platform_core.rest.openapi import EntitySchema
 from platform_core.rest.params import ListParams, parse_fields, parse_list, parse_only
 
 
@@ -95,6 +96,7 @@ class EntityView(APIView):
     renderer_classes = (JSONRenderer,)
     parser_classes = ()
     content_negotiation_class = JSONOnly
+    schema = EntitySchema()
 
     def get_entity(self) -> Entity:
         """Return the entity this view serves."""

@@ -1,0 +1,77 @@
+"""Django admin for every entity of every db service, registered on first use.
+
+``JouleAdminSite`` registers the entities when the admin's URLs are first
+built (the database is reachable then, unlike at app loading)::
+
+    list_display   the first columns
+    search_fields  the text columns
+    list_filter    the foreign keys
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin
+
+from platform_core.introspection import ModelInfo
+
+logger = logging.getLogger("joule.admin")
+_TEXT = {"CharField", "TextField"}
+
+
+def build_model_admin(info: ModelInfo) -> type[admin.ModelAdmin]:
+    """Return a ModelAdmin class for an entity (read-only for views)."""
+    fields = list(info.fields.values())
+    relations = {r.field for r in info.relations}
+    attrs = {
+        "__module__": info.model.__module__,
+        "list_display": [
+            f.attname.removesuffix("_id") if f.name in relations else f.attname
+            for f in fields[:8]
+        ],
+        "search_fields": [f.attname for f in fields if f.field_type in _TEXT],
+        "list_filter": [
+            f.attname.removesuffix("_id") for f in fields if f.name in relations
+        ],
+        "raw_id_fields": [
+            f.attname.removesuffix("_id") for f in fields if f.name in relations
+        ],
+        "list_per_page": 50,
+    }
+    if not info.writable:
+        for action in ("add", "change", "delete"):
+            attrs[f"has_{action}_permission"] = lambda self, request, obj=None: False
+    name = f"{info.model.__name__}Admin"
+    return type(name, (admin.ModelAdmin,), {"__qualname__": name, **attrs})
+
+
+def register_entities(site: admin.AdminSite) -> None:
+    """Register every db service entity on ``site`` (composite keys excepted)."""
+    from platform_core.db.schema import get_schema
+    from platform_core.registry import services
+
+    for spec in services:
+        if spec.kind != "db":
+            continue
+        try:
+            schema = get_schema(spec)
+        except Exception:  # a database that is down must not break the admin
+            logger.exception("%s: entities not added to the admin", spec.id)
+            continue
+        for info in schema.entities.values():
+            if len(info.primary_key) > 1 or site.is_registered(info.model):
+                continue  # Django's admin does not edit composite keys
+            site.register(info.model, build_model_admin(info))
+
+
+class JouleAdminSite(admin.AdminSite):
+    """The admin site, with db service entities added when URLs are built."""
+
+    site_header = "Joule admin"
+    site_title = "Joule admin"
+
+    def get_urls(self):
+        """Register the entities, then build the URLs."""
+        register_entities(self)
+        return super().get_urls()

@@ -1,0 +1,388 @@
+"""OpenAPI for the generated REST API, through drf-spectacular.
+
+``EntitySchema`` describes each generated view from its entity: one
+component per entity (``Product``, ``ProductInput``, ``ProductPatch``),
+every where/orderby/paging parameter and every error response::
+
+    GET /products/openapi.json   (SpectacularAPIView over the service's routes)
+    GET /products/docs           (Swagger UI)
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+from platform_core import naming
+from platform_core.entities.body import timestamp_fields
+from platform_core.entities.where import OPERATORS, SCALAR_OPERATORS
+from platform_core.introspection import FieldInfo, ModelInfo
+
+_INTEGERS = {
+    "AutoField": "int32",
+    "IntegerField": "int32",
+    "SmallIntegerField": "int32",
+    "SmallAutoField": "int32",
+    "PositiveIntegerField": "int32",
+    "PositiveSmallIntegerField": "int32",
+    "BigAutoField": "int64",
+    "BigIntegerField": "int64",
+    "PositiveBigIntegerField": "int64",
+}
+_STRINGS = {
+    "DecimalField": "decimal",
+    "DateField": "date",
+    "DateTimeField": "date-time",
+    "TimeField": "time",
+    "UUIDField": "uuid",
+    "BinaryField": "byte",
+    "DurationField": "duration",
+}
+ERRORS = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Body is not JSON",
+}
+
+
+def field_schema(field: FieldInfo) -> dict:
+    """Return the JSON schema of a field's values."""
+    if field.field_type == "ArrayField":
+        element = FieldInfo(
+            field.name,
+            "",
+            "",
+            field.array_of or "TextField",
+            False,
+            False,
+            False,
+            False,
+        )
+        schema = {"type": "array", "items": field_schema(element)}
+    elif field.field_type in _INTEGERS:
+        schema = {"type": "integer", "format": _INTEGERS[field.field_type]}
+    elif field.field_type == "FloatField":
+        schema = {"type": "number", "format": "double"}
+    elif field.field_type == "BooleanField":
+        schema = {"type": "boolean"}
+    elif field.field_type == "JSONField":
+        schema = {}
+    else:
+        schema = {"type": "string"}
+        if field.field_type in _STRINGS:
+            schema["format"] = _STRINGS[field.field_type]
+        if field.field_type == "DecimalField":
+            schema["pattern"] = r"^-?\d+(\.\d+)?$"
+        if field.max_length:
+            schema["maxLength"] = field.max_length
+    if field.null and schema:
+        schema["nullable"] = True
+    return schema
+
+
+def entity_components(info: ModelInfo) -> dict[str, dict]:
+    """Return the output, input and patch schemas of an entity by name."""
+    name = naming.pascal(info.entity)
+    managed = {f.name for f in timestamp_fields(info) if f}
+    fields = info.fields.values()
+    output = {
+        "type": "object",
+        "properties": {f.name: field_schema(f) for f in fields},
+        "required": list(info.fields),
+    }
+    writable = {f.name: field_schema(f) for f in fields if f.name not in managed}
+    required = [
+        f.name
+        for f in fields
+        if f.name not in managed and not f.null and not f.has_default and not f.auto
+    ]
+    entry = {"type": "object", "properties": writable, "additionalProperties": False}
+    return {
+        name: output,
+        f"{name}Input": {**entry, **({"required": required} if required else {})},
+        f"{name}Patch": entry,
+    }
+
+
+class EntitySchema(AutoSchema):
+    """Describe a generated view from its entity (see ``rest.views``)."""
+
+    def _component(self, name: str, schema: dict) -> dict:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _ref(self, info: ModelInfo, suffix: str = "") -> dict:
+        components = entity_components(info)
+        for name, schema in components.items():
+            self._component(name, schema)
+        return {"$ref": f"#/components/schemas/{naming.pascal(info.entity)}{suffix}"}
+
+    def _error(self) -> dict:
+        return self._component(
+            "Error",
+            {
+                "type": "object",
+                "required": ["statusCode", "code", "error", "message"],
+                "properties": {
+                    "statusCode": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "error": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        )
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        """Return the OpenAPI operation of this view and method."""
+        self.registry = registry
+        view = self.view
+        entity = view.entity.info
+        kind, method = type(view).__mro__[1].__name__, method.upper()
+        operation_id = f"{view.__class__.__name__.removesuffix('View')}{method.title()}"
+        build = getattr(self, f"_{kind}_{method.lower()}")
+        operation = {
+            "operationId": naming.camel(operation_id),
+            "tags": [entity.plural],
+            **build(entity),
+        }
+        operation["parameters"] = self._path_parameters(path) + operation.get(
+            "parameters", []
+        )
+        for status, text in ERRORS.items():
+            operation["responses"].setdefault(
+                str(status),
+                {
+                    "description": text,
+                    "content": {"application/json": {"schema": self._error()}},
+                },
+            )
+        return operation
+
+    def _path_parameters(self, path: str) -> list[dict]:
+        info = getattr(self.view, "parent", None) or self.view.entity
+        names = [
+            segment[1:-1] for segment in path.split("/") if segment.startswith("{")
+        ]
+        return [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": field_schema(info.info.fields[name]),
+            }
+            for name in names
+        ]
+
+    @staticmethod
+    def _query(name: str, schema: dict, description: str = "") -> dict:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            **({"description": description} if description else {}),
+        }
+
+    def _fields_param(self, info: ModelInfo) -> dict:
+        return self._query(
+            "fields",
+            {"type": "string"},
+            "Comma-separated fields to return: " + ",".join(info.fields),
+        )
+
+    def _where_params(self, info: ModelInfo) -> list[dict]:
+        params = []
+        for field in info.fields.values():
+            schema = field_schema(field)
+            ops = OPERATORS if field.field_type == "ArrayField" else SCALAR_OPERATORS
+            for op in ops:
+                value = (
+                    {"type": "string"}
+                    if op in ("in", "nin")
+                    else (
+                        {"type": "boolean"}
+                        if op == "isNull"
+                        else {k: v for k, v in schema.items() if k != "nullable"}
+                        or {"type": "string"}
+                    )
+                )
+                if field.field_type == "ArrayField" and op in (
+                    "contains",
+                    "contained",
+                    "overlaps",
+                ):
+                    value = {"type": "string"}
+                params.append(self._query(f"where.{field.name}.{op}", value))
+        params.append(
+            self._query(
+                "where.or",
+                {"type": "string"},
+                "Alternatives: (field.op=value|field.op=value)",
+            )
+        )
+        return params
+
+    def _list_params(self, info: ModelInfo, limit_max: int) -> list[dict]:
+        options = self.view.options
+        return [
+            *self._where_params(info),
+            *(
+                self._query(
+                    f"orderby.{name}", {"type": "string", "enum": ["asc", "desc"]}
+                )
+                for name in info.fields
+            ),
+            self._fields_param(info),
+            self._query(
+                "limit",
+                {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": limit_max,
+                    "default": options.limit_default,
+                },
+            ),
+            self._query("offset", {"type": "integer", "minimum": 0}),
+            self._query("totalCount", {"type": "boolean"}, "Add X-Total-Count"),
+            self._query("cursor", {"type": "boolean"}, "Cursor pagination"),
+            self._query("startAfter", {"type": "string"}),
+            self._query("endBefore", {"type": "string"}),
+        ]
+
+    def _list_response(self, info: ModelInfo) -> dict:
+        headers = {
+            name: {"schema": {"type": "string"}}
+            for name in ("X-Total-Count", "X-Start-After", "X-End-Before")
+        }
+        return {
+            "200": {
+                "description": f"A page of {info.plural}",
+                "headers": headers,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "array", "items": self._ref(info)}
+                    }
+                },
+            }
+        }
+
+    def _one(self, info: ModelInfo, status: str = "200", text: str = "") -> dict:
+        return {
+            status: {
+                "description": text or f"The {info.entity}",
+                "content": {"application/json": {"schema": self._ref(info)}},
+            }
+        }
+
+    def _body(self, info: ModelInfo, suffix: str, many: bool = False) -> dict:
+        schema = self._ref(info, suffix)
+        if many:
+            schema = {"oneOf": [schema, {"type": "array", "items": schema}]}
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    def _CollectionView_get(self, info):
+        return {
+            "summary": f"List {info.plural}",
+            "parameters": self._list_params(info, self.view.options.limit_max),
+            "responses": self._list_response(info),
+        }
+
+    def _CollectionView_post(self, info):
+        schema = self._ref(info)
+        return {
+            "summary": f"Insert one or many {info.plural}",
+            "parameters": [self._fields_param(info)],
+            "requestBody": self._body(info, "Input", many=True),
+            "responses": {
+                "201": {
+                    "description": "The inserted rows",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [schema, {"type": "array", "items": schema}]
+                            }
+                        }
+                    },
+                }
+            },
+        }
+
+    def _CollectionView_put(self, info):
+        return {
+            "summary": f"Update the {info.plural} matching where",
+            "parameters": [*self._where_params(info), self._fields_param(info)],
+            "requestBody": self._body(info, "Patch"),
+            "responses": self._list_response(info),
+        }
+
+    def _CollectionView_delete(self, info):
+        return {
+            "summary": f"Delete the {info.plural} matching where",
+            "parameters": [*self._where_params(info), self._fields_param(info)],
+            "responses": self._list_response(info),
+        }
+
+    def _ItemView_get(self, info):
+        return {
+            "summary": f"Get one {info.entity}",
+            "parameters": [self._fields_param(info)],
+            "responses": self._one(info),
+        }
+
+    def _ItemView_put(self, info):
+        return {
+            "summary": f"Replace (or create) one {info.entity}",
+            "parameters": [self._fields_param(info)],
+            "requestBody": self._body(info, "Input"),
+            "responses": {**self._one(info), **self._one(info, "201", "Created")},
+        }
+
+    def _ItemView_patch(self, info):
+        return {
+            "summary": f"Update fields of one {info.entity}",
+            "parameters": [self._fields_param(info)],
+            "requestBody": self._body(info, "Patch"),
+            "responses": self._one(info),
+        }
+
+    def _ItemView_delete(self, info):
+        return {
+            "summary": f"Delete one {info.entity}",
+            "parameters": [self._fields_param(info)],
+            "responses": self._one(info),
+        }
+
+    def _RelationView_get(self, info):
+        return {
+            "summary": f"The {self.view.relation.name} of a "
+            f"{self.view.parent.info.entity}",
+            "parameters": [self._fields_param(info)],
+            "responses": self._one(info),
+        }
+
+    def _ReverseRelationView_get(self, info):
+        return {
+            "summary": f"The {info.plural} of a {self.view.parent.info.entity}",
+            "parameters": self._list_params(info, self.view.options.limit_max),
+            "responses": self._list_response(info),
+        }
+
+
+def drop_slash_duplicates(endpoints, **kwargs):
+    """Preprocessing hook: document each route once, without the trailing slash.
+
+    Routes match ``/?$``, which path simplification turns into a final "/".
+    """
+    seen, result = set(), []
+    for path, regex, method, view in endpoints:
+        path = path.rstrip("/") or "/"
+        if (path, method) not in seen:
+            seen.add((path, method))
+            result.append((path, regex, method, view))
+    return result
