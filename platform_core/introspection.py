@@ -29,6 +29,9 @@ class FieldInfo:
     primary_key: bool
     max_length: int | None = None
     array_of: str | None = None
+    max_digits: int | None = None  # decimals: digits in all (None: unbounded)
+    decimal_places: int | None = None
+    default: str | None = None  # the column's default, as SQL
 
 
 @dataclass(frozen=True)

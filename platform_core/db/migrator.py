@@ -174,12 +174,12 @@ class Migrator:
                 transaction.atomic(using=self.alias),
                 self.connection.cursor() as cursor,
             ):
-                before = set(introspection.table_names(cursor))
+                before = set(introspection.table_names(cursor, include_views=True))
                 for statement in self.connection.ops.prepare_sql_script(
                     path.read_text()
                 ):
                     cursor.execute(statement)
-                after = set(introspection.table_names(cursor))
+                after = set(introspection.table_names(cursor, include_views=True))
                 self._record(cursor, migration, forward, after - before, before - after)
         except DatabaseError as exc:
             raise MigrationError(f"{self.source}/{path.name} failed: {exc}") from None

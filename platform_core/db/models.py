@@ -9,10 +9,13 @@ service's module, fields named as the API names them::
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import keyword
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from platform_core import naming
 from platform_core.config.schema import ServiceSpec
@@ -24,6 +27,38 @@ from platform_core.introspection import (
     ReverseRelation,
     Schema,
 )
+
+# Model names built per app label, forgotten before the next build.
+_built: dict[str, set[str]] = {}
+
+
+class NumericField(models.DecimalField):
+    """NUMERIC with no declared precision: each value keeps its own scale."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.update(max_digits=65, decimal_places=20)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        """Drop the padding zeros of the fixed scale (1.50000 -> 1.5)."""
+        if value is None:
+            return value
+        return decimal.Decimal(format(value.normalize(), "f"))
+
+
+class AwareDateTimeField(models.DateTimeField):
+    """A date-time that always reads back aware (UTC for naive columns).
+
+    PostgreSQL TIMESTAMP WITHOUT TIME ZONE columns return naive values,
+    which the platform (USE_TZ) could not compare or serialize with others.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        """Return ``value`` with UTC attached when the database gave none."""
+        if value is not None and timezone.is_naive(value):
+            return timezone.make_aware(value, datetime.UTC)
+        return value
+
 
 # Names a column may not take as a model attribute.
 _TAKEN = set(dir(models.Model)) | {"pk", "objects", "id_"}
@@ -56,7 +91,11 @@ def _field(column: Column, primary: bool) -> models.Field:
     cls = getattr(models, column.field_type, models.TextField)
     if column.field_type == "CharField":
         kwargs["max_length"] = column.max_length
+    if column.field_type == "DateTimeField":
+        return AwareDateTimeField(**kwargs)
     if column.field_type == "DecimalField":
+        if column.max_digits is None:
+            return NumericField(**kwargs)
         kwargs.update(
             max_digits=column.max_digits, decimal_places=column.decimal_places
         )
@@ -118,6 +157,9 @@ def _build_model(
             column.name in table.primary_key,
             column.max_length,
             column.array_of,
+            column.max_digits,
+            column.decimal_places,
+            column.default,
         )
     if not single_pk:
         by_column = {f.column: f for f in fields.values()}
@@ -135,8 +177,8 @@ def _build_model(
     )
     attrs["__module__"] = spec.module
     attrs["__qualname__"] = class_name
-    _forget(spec.label, class_name)
     model = type(class_name, (models.Model,), attrs)
+    _built.setdefault(spec.label, set()).add(model._meta.model_name)
     info = ModelInfo(
         entity,
         naming.plural_name(entity),
@@ -155,14 +197,19 @@ def _attr_of(table: Table, column: str) -> str | None:
     return None if table.primary_key == (column,) else naming.camel(column)
 
 
-def _forget(label: str, class_name: str) -> None:
-    """Drop an earlier model of that name, so a schema can be rebuilt."""
-    apps.all_models[label].pop(class_name.lower(), None)
+def _forget_built(label: str) -> None:
+    """Drop the models an earlier build made for ``label``.
+
+    A rebuilt schema must not resolve a foreign key to a stale parent model.
+    """
+    for name in _built.pop(label, ()):
+        apps.all_models[label].pop(name, None)
     apps.clear_cache()
 
 
 def build_schema(spec: ServiceSpec, alias: str, tables: list[Table]) -> Schema:
     """Return the schema of ``tables``: one unmanaged model per table."""
+    _forget_built(spec.label)
     by_name = {table.name: table for table in tables}
     names = {table.name: naming.entity_name(table.name) for table in tables}
     entities = {}

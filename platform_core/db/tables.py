@@ -173,8 +173,9 @@ def _column(connection, table: str, row, extras: dict) -> Column:
         has_default=default is not None,
         auto=field_type in AUTO_FIELDS,
         max_length=size if field_type == "CharField" and size else None,
-        max_digits=(size or 65) if decimal else None,
-        decimal_places=(scale or 0) if decimal else None,
+        # None: NUMERIC with no declared precision (values keep their scale)
+        max_digits=size if decimal and size else None,
+        decimal_places=(scale or 0) if decimal and size else None,
         array_of=array_of,
         default=default,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from platform_core.entities.values import to_python
@@ -41,8 +42,7 @@ def read_body(info: ModelInfo, body: Any, mode: str) -> dict[str, Any]:
     insert and replace require every NOT NULL column without a default;
     replace sets omitted nullable columns to NULL; patch takes what is given.
     """
-    if not isinstance(body, Mapping):
-        raise bad_request(INVALID_BODY, "The body must be a JSON object")
+    require_object(body)
     managed = {f.name for f in timestamp_fields(info) if f}
     attrs = {}
     for name, value in body.items():
@@ -60,9 +60,21 @@ def read_body(info: ModelInfo, body: Any, mode: str) -> dict[str, Any]:
     return attrs
 
 
+def require_object(body: Any) -> Mapping:
+    """Return ``body`` if it is a JSON object, else raise 400 INVALID_BODY."""
+    if not isinstance(body, Mapping):
+        raise bad_request(INVALID_BODY, "The body must be a JSON object")
+    return body
+
+
 def _complete(info: ModelInfo, attrs: dict, managed: set[str], mode: str) -> None:
     for field in info.fields.values():
-        if field.name in managed or field.auto or field.has_default:
+        if field.name in managed or field.auto:
+            continue
+        if field.has_default:
+            if mode == "replace" and field.attname not in attrs and field.default:
+                # PUT replaces the row: an omitted column takes its default.
+                attrs[field.attname] = RawSQL(field.default, ())
             continue
         present = field.attname in attrs and attrs[field.attname] is not None
         if not present and not field.null:

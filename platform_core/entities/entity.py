@@ -12,18 +12,19 @@ authorization plugs in (a scope ANDed into every query, forced values)::
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 
-from platform_core.entities.body import read_body
+from platform_core.entities.body import read_body, require_object
 from platform_core.entities.errors import write_error
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
 from platform_core.events import publish
-from platform_core.exceptions import READ_ONLY, APIError
+from platform_core.exceptions import INVALID_VALUE, READ_ONLY, APIError, bad_request
 from platform_core.introspection import ModelInfo, Schema
 
 
@@ -140,6 +141,10 @@ class Entity:
                 return work()
         except (IntegrityError, DataError) as exc:
             raise write_error(exc) from None
+        except (ValueError, decimal.InvalidOperation) as exc:
+            # The ORM refusing a value the checks let through (e.g. MariaDB and
+            # an AutoField of 0) is still the client's value.
+            raise bad_request(INVALID_VALUE, f"Invalid value: {exc}") from None
 
     def _publish(self, kind: str, rows: list[dict]) -> None:
         event = f"{self.event}.{kind}"
@@ -151,6 +156,7 @@ class Entity:
         return Q(**{a: getattr(obj, a) for a in self._pk_attnames})
 
     def _create(self, body: Mapping, context: Any):
+        require_object(body)
         attrs = read_body(
             self.info, {**body, **self.hooks.defaults(self.info, context)}, "insert"
         )
@@ -188,6 +194,7 @@ class Entity:
         With ``upsert`` a missing row is inserted with that key. A row the
         caller cannot see is missing; one it sees but may not change is 403.
         """
+        require_object(body)
         self._writable()
         names = check_fields(self.info, fields)
         match = self.pk_filter(key, from_text)

@@ -59,6 +59,8 @@ def _float(value: Any, from_text: bool) -> float:
 
 
 def _decimal(value: Any, from_text: bool) -> decimal.Decimal:
+    if isinstance(value, decimal.Decimal):
+        value = str(value)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _Invalid("a decimal number")
     try:
@@ -182,6 +184,8 @@ def to_python(
             INVALID_VALUE,
             f'Invalid value {value!r} for "{field.name}"{where}: expected {exc}',
         ) from None
+    if isinstance(result, decimal.Decimal) and field.max_digits is not None:
+        _check_digits(field, result)
     if field.max_length and isinstance(result, str) and len(result) > field.max_length:
         raise APIError(
             VALUE_TOO_LONG,
@@ -189,6 +193,21 @@ def to_python(
             f'Value for "{field.name}" is longer than {field.max_length} characters',
         )
     return result
+
+
+def _check_digits(field: FieldInfo, value: decimal.Decimal) -> None:
+    """Refuse a decimal the column cannot hold exactly (no silent rounding)."""
+    places = field.decimal_places or 0
+    sign, digits, exponent = value.normalize().as_tuple()
+    fraction = max(0, -exponent)
+    whole = max(0, len(digits) + exponent)
+    if fraction > places or whole > field.max_digits - places:
+        raise APIError(
+            INVALID_VALUE,
+            400,
+            f'Value {value} for "{field.name}" does not '
+            f"fit NUMERIC({field.max_digits}, {places})",
+        )
 
 
 def _array(field: FieldInfo, value: Any, from_text: bool, where: str) -> list:

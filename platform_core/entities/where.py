@@ -95,8 +95,16 @@ def _compare(lookup: str) -> Callable:
     return build
 
 
+_TEXT_TYPES = {"CharField", "TextField", "UUIDField", "SlugField", "EmailField"}
+
+
 def _like(lookup: str) -> Callable:
     def build(field, value, from_text):
+        if field.field_type not in _TEXT_TYPES:
+            raise bad_request(
+                UNKNOWN_OPERATOR,
+                f'"{lookup}" works on text fields; "{field.name}" is not one',
+            )
         if not isinstance(value, str):
             raise bad_request(INVALID_VALUE, f'"{field.name}.{lookup}" needs a string')
         return Q(**{f"{field.attname}__{lookup}": value})
