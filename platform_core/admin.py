@@ -65,6 +65,15 @@ def register_entities(site: admin.AdminSite) -> None:
             site.register(info.model, build_model_admin(info))
 
 
+def forget_entities(sender=None, service_id: str = "", **kwargs) -> None:
+    """Unregister the models of a service whose schema was dropped."""
+    from platform_core.naming import app_label
+
+    label = app_label(service_id)
+    for model in [m for m in admin.site._registry if m._meta.app_label == label]:
+        admin.site.unregister(model)
+
+
 class JouleAdminSite(admin.AdminSite):
     """The admin site, with db service entities added when URLs are built."""
 

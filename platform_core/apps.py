@@ -24,9 +24,14 @@ class PlatformCoreConfig(AppConfig):
         for spec in config.services:
             services.register(spec, entrypoint=spec.id == config.entrypoint)
         post_migrate.connect(apply_sql_migrations, sender=self)
+        from platform_core.admin import forget_entities
+        from platform_core.db.schema import schema_forgotten
         from platform_core.entities.lookups import register_lookups
+        from platform_core.gateway.routing import forget_urlconfs
 
         register_lookups()
+        schema_forgotten.connect(forget_urlconfs)
+        schema_forgotten.connect(forget_entities)
 
 
 def apply_sql_migrations(sender, using: str = "default", **kwargs) -> None:

@@ -42,6 +42,10 @@ def database_settings(url: str, root: Path, where: str = "database.url") -> dict
             f"{where}: unknown database URL scheme in {url!r}; use "
             "sqlite:///path, postgres://... or mysql://..."
         )
+    # Keep connections between requests (one per worker thread); checked
+    # before reuse, so a database that went away is reconnected.
+    config.setdefault("CONN_MAX_AGE", 300)
+    config.setdefault("CONN_HEALTH_CHECKS", True)
     tune = _TUNING.get(config["ENGINE"])
     if tune:
         tune(config, root)
@@ -72,7 +76,7 @@ def _mysql(config: dict, root: Path) -> None:
 
 
 def _postgres(config: dict, root: Path) -> None:
-    config.setdefault("CONN_HEALTH_CHECKS", True)
+    pass
 
 
 _TUNING = {

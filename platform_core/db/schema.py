@@ -10,10 +10,13 @@ platform's own::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
+from django.dispatch import Signal
 
 from platform_core.config.schema import ServiceSpec
 from platform_core.db.connections import alias_for
@@ -23,6 +26,9 @@ from platform_core.db.tables import read_tables, table_names
 from platform_core.introspection import Schema
 
 logger = logging.getLogger("joule.db")
+# Sent when a service's schema is dropped (its tables changed): whatever was
+# built from the old models (routes, admin registrations) must go too.
+schema_forgotten = Signal()
 _schemas: dict[ServiceSpec, Schema] = {}
 _lock = threading.Lock()
 
@@ -32,15 +38,38 @@ def get_schema(spec: ServiceSpec) -> Schema:
     schema = _schemas.get(spec)
     if schema is None:
         with _lock:
-            schema = _schemas.get(spec) or load_schema(spec)
+            schema = _schemas.get(spec) or _load_outside_event_loop(spec)
             _schemas[spec] = schema
     return schema
+
+
+def _load_outside_event_loop(spec: ServiceSpec) -> Schema:
+    """Load the schema, in a worker thread when called from an event loop.
+
+    Django resolves URLs of ASGI requests in async context, where the
+    database may not be touched; the first request then waits for the
+    thread (``warm_up`` at start-up usually loaded it already).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return load_schema(spec)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_load_and_close, spec).result()
+
+
+def _load_and_close(spec: ServiceSpec) -> Schema:
+    try:
+        return load_schema(spec)
+    finally:
+        connections[alias_for(spec)].close()
 
 
 def forget_schema(service_id: str) -> None:
     """Drop the cached schema of a service; the next use reads it again."""
     for spec in [spec for spec in _schemas if spec.id == service_id]:
         del _schemas[spec]
+    schema_forgotten.send(sender=None, service_id=service_id)
 
 
 def load_schema(spec: ServiceSpec) -> Schema:

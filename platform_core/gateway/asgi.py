@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from platform_core.kinds import kinds
 from platform_core.registry import ServiceRegistry, services
+
+logger = logging.getLogger("joule.asgi")
 
 
 def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
@@ -32,6 +35,25 @@ def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
     return patterns
 
 
+def warm_up(registry: ServiceRegistry = services) -> None:
+    """Build every URLconf now, in sync context, so requests need no database.
+
+    A service whose database is down is logged and built on first use.
+    """
+    from django.db import connections
+    from django.urls import get_resolver
+
+    from platform_core.gateway.routing import urlconf_for
+
+    for spec in registry:
+        try:
+            _ = urlconf_for(spec).urlpatterns
+        except Exception:
+            logger.exception("%s: routes not built at start-up", spec.id)
+    _ = get_resolver().url_patterns  # the admin registers db entities here
+    connections.close_all()
+
+
 def build_application() -> Any:
     """Return the ASGI application serving every service."""
     from channels.auth import AuthMiddlewareStack
@@ -47,5 +69,6 @@ def build_application() -> Any:
                 "http": django_app,
                 "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns())),
             }
-        )
+        ),
+        on_startup=warm_up,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 
 from platform_core import exceptions as codes
@@ -66,7 +67,7 @@ def no_route(request, *args, **kwargs):
 
 
 class JsonErrorMiddleware:
-    """Answer Http404 and SuspiciousOperation raised by views as JSON errors.
+    """Answer client errors and a lost database, raised by views, as JSON.
 
     Django shows HTML debug pages for these when DEBUG is on; clients of the
     platform get the JSON error body in every mode.
@@ -84,6 +85,9 @@ class JsonErrorMiddleware:
             return error_response(404, str(exception) or "Not found")
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, "Bad request")
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.warning("database unavailable: %s", exception)
+            return error_response(503, "The database is unavailable; retry later")
         return None
 
 

@@ -9,6 +9,7 @@ app) are called directly with ``root_path`` set to their prefix::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,9 +26,15 @@ logger = logging.getLogger("joule.router")
 class PlatformRouter:
     """Send each connection to the service its path names."""
 
-    def __init__(self, app: Any, registry: ServiceRegistry = services) -> None:
+    def __init__(
+        self,
+        app: Any,
+        registry: ServiceRegistry = services,
+        on_startup: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.registry = registry
+        self.on_startup = on_startup
         self._mounts: dict[ServiceSpec, Any] = {}
 
     def mount_for(self, spec: ServiceSpec) -> Any | None:
@@ -59,6 +66,9 @@ class PlatformRouter:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.on_startup is not None:
+                    # Sync work (routes, schemas) in a thread, off the loop.
+                    await asyncio.to_thread(self.on_startup)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})

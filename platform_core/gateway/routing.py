@@ -58,6 +58,15 @@ def urlconf_for(spec: ServiceSpec) -> ServiceURLConf:
     return _urlconfs[spec]
 
 
+def forget_urlconfs(sender=None, service_id: str = "", **kwargs) -> None:
+    """Drop the URLconfs of ``service_id`` and Django's resolver caches."""
+    from django.urls import clear_url_caches
+
+    for spec in [spec for spec in _urlconfs if spec.id == service_id]:
+        del _urlconfs[spec]
+    clear_url_caches()
+
+
 def route_for(request) -> Route | None:
     """Return the route of a Django request, honouring a pinned route."""
     pinned = request.META.get(ROUTE_KEY) or getattr(request, "scope", {}).get(ROUTE_KEY)

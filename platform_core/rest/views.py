@@ -259,13 +259,9 @@ class RelationView(EntityView):
     parent: Entity = None  # the entity whose row is in the path
     relation: Relation = None
 
-    def get(self, request, pk):
+    def get(self, request, **key):
         parse_only(request.GET, ("fields",))
-        child = self.parent.get(
-            {self.parent.info.primary_key[0]: pk},
-            (self.relation.field,),
-            from_text=True,
-        )
+        child = self.parent.get(key, (self.relation.field,), from_text=True)
         value = child and child[self.relation.field]
         if value is None:
             raise APIError(
@@ -293,15 +289,11 @@ class ReverseRelationView(EntityView):
     parent: Entity = None
     relation: ReverseRelation = None
 
-    def get(self, request, pk):
+    def get(self, request, **key):
         params = parse_list(
             request.GET, self.options.limit_default, self.options.limit_max
         )
-        parent = self.parent.get(
-            {self.parent.info.primary_key[0]: pk},
-            (self.relation.to_field,),
-            from_text=True,
-        )
+        parent = self.parent.get(key, (self.relation.to_field,), from_text=True)
         if parent is None:
             raise APIError(
                 NOT_FOUND, 404, f"No {self.parent.info.entity} with that key"

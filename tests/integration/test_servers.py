@@ -40,6 +40,9 @@ class Server:
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(self.url + path, timeout=10, **kwargs)
 
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.url + path, timeout=10, **kwargs)
+
     def log_records(self) -> list[dict]:
         """Return the JSON log lines the server wrote to stderr."""
         lines = self.stderr.read_text(errors="replace").splitlines()
@@ -232,3 +235,24 @@ def test_access_log_is_json_with_service_and_request_id(server):
     assert matches, server.stderr.read_text()
     assert matches[0]["status"] == 200
     assert matches[0]["path"] == "/hello/"
+
+
+def test_db_service_api_is_served_with_its_migrations_applied(server):
+    created = server.request(
+        "POST", "/products/categories", json={"name": f"Cat {server.name}"}
+    )
+    assert created.status_code == 201
+    category = created.json()["id"]
+    product = {
+        "sku": f"SKU-{server.name}",
+        "title": "Cup",
+        "price": "3.50",
+        "categoryId": category,
+    }
+    stored = server.request("POST", "/products/products", json=product)
+    assert stored.status_code == 201
+    listed = server.get(f"/products/categories/{category}/products?fields=sku")
+    assert listed.json() == [{"sku": f"SKU-{server.name}"}]
+    parent = server.get(f"/products/products/{stored.json()['id']}/category")
+    assert parent.json()["name"] == f"Cat {server.name}"
+    assert server.get("/products/openapi.json").status_code == 200
