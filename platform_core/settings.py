@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "platform_core.observability.requests.RequestContextMiddleware",
     "platform_core.gateway.errors.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI) from the apps' folders, in every mode.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -122,6 +124,8 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # no collectstatic step needed
 APPEND_SLASH = False
 CSRF_FAILURE_VIEW = "platform_core.gateway.errors.csrf_failure"
 

@@ -49,10 +49,11 @@ SQLITE_TYPES = {
     "numeric": "DecimalField",
     "double": "FloatField",
     "double precision": "FloatField",
-    "int": "IntegerField",
+    "int": "BigIntegerField",
     "boolean": "BooleanField",
     "bool": "BooleanField",
 }
+_SQLITE_WIDE = {"IntegerField": "BigIntegerField", "AutoField": "BigAutoField"}
 _SIZE_RE = re.compile(r"^\s*([a-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 
 
@@ -200,6 +201,9 @@ def _declared(connection, row) -> tuple[str | None, int | None, int | None]:
         field_type = connection.introspection.get_field_type(row.type_code, row)
     except KeyError:
         field_type = None
+    if connection.vendor == "sqlite":
+        # SQLite stores every INTEGER in 64 bits.
+        field_type = _SQLITE_WIDE.get(field_type, field_type)
     if connection.vendor == "sqlite":
         match = _SIZE_RE.match(str(row.type_code).lower())
         size = match and match[2] and int(match[2])

@@ -82,6 +82,8 @@ def _boolean(value: Any, from_text: bool) -> bool:
 
 def _text(value: Any, from_text: bool) -> str:
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL cannot store it; refused everywhere
+            raise _Invalid("a string without NUL characters")
         return value
     raise _Invalid("a string")
 
@@ -164,6 +166,16 @@ CONVERTERS: dict[str, Callable[[Any, bool], Any]] = {
 }
 
 
+_INT_BOUNDS = {
+    **dict.fromkeys(("SmallIntegerField", "SmallAutoField"), (-(2**15), 2**15 - 1)),
+    **dict.fromkeys(("IntegerField", "AutoField"), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys(("BigIntegerField", "BigAutoField"), (-(2**63), 2**63 - 1)),
+    "PositiveSmallIntegerField": (0, 2**15 - 1),
+    "PositiveIntegerField": (0, 2**31 - 1),
+    "PositiveBigIntegerField": (0, 2**63 - 1),
+}
+
+
 def to_python(
     field: FieldInfo, value: Any, from_text: bool = False, where: str = ""
 ) -> Any:
@@ -184,6 +196,13 @@ def to_python(
             INVALID_VALUE,
             f'Invalid value {value!r} for "{field.name}"{where}: expected {exc}',
         ) from None
+    bound = _INT_BOUNDS.get(field.field_type)
+    if bound is not None and not bound[0] <= result <= bound[1]:
+        raise bad_request(
+            INVALID_VALUE,
+            f'Value {result} for "{field.name}" is out of '
+            f"range ({bound[0]} to {bound[1]})",
+        )
     if isinstance(result, decimal.Decimal) and field.max_digits is not None:
         _check_digits(field, result)
     if field.max_length and isinstance(result, str) and len(result) > field.max_length:

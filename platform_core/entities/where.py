@@ -95,12 +95,12 @@ def _compare(lookup: str) -> Callable:
     return build
 
 
-_TEXT_TYPES = {"CharField", "TextField", "UUIDField", "SlugField", "EmailField"}
+TEXT_TYPES = {"CharField", "TextField", "UUIDField", "SlugField", "EmailField"}
 
 
 def _like(lookup: str) -> Callable:
     def build(field, value, from_text):
-        if field.field_type not in _TEXT_TYPES:
+        if field.field_type not in TEXT_TYPES:
             raise bad_request(
                 UNKNOWN_OPERATOR,
                 f'"{lookup}" works on text fields; "{field.name}" is not one',

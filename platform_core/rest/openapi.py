@@ -15,7 +15,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 
 from platform_core import naming
 from platform_core.entities.body import timestamp_fields
-from platform_core.entities.where import OPERATORS, SCALAR_OPERATORS
+from platform_core.entities.where import OPERATORS, SCALAR_OPERATORS, TEXT_TYPES
 from platform_core.introspection import FieldInfo, ModelInfo
 
 _INTEGERS = {
@@ -48,6 +48,16 @@ ERRORS = {
 }
 
 
+def _decimal_pattern(field: FieldInfo) -> str:
+    """Return the pattern of decimals the column holds exactly."""
+    if field.max_digits is None:
+        return r"^-?\d+(\.\d+)?$"
+    places = field.decimal_places or 0
+    whole = max(field.max_digits - places, 1)
+    fraction = rf"(\.\d{{1,{places}}})?" if places else ""
+    return rf"^-?\d{{1,{whole}}}{fraction}$"
+
+
 def field_schema(field: FieldInfo) -> dict:
     """Return the JSON schema of a field's values."""
     if field.field_type == "ArrayField":
@@ -75,7 +85,7 @@ def field_schema(field: FieldInfo) -> dict:
         if field.field_type in _STRINGS:
             schema["format"] = _STRINGS[field.field_type]
         if field.field_type == "DecimalField":
-            schema["pattern"] = r"^-?\d+(\.\d+)?$"
+            schema["pattern"] = _decimal_pattern(field)
         if field.max_length:
             schema["maxLength"] = field.max_length
     if field.null and schema:
@@ -88,11 +98,8 @@ def entity_components(info: ModelInfo) -> dict[str, dict]:
     name = naming.pascal(info.entity)
     managed = {f.name for f in timestamp_fields(info) if f}
     fields = info.fields.values()
-    output = {
-        "type": "object",
-        "properties": {f.name: field_schema(f) for f in fields},
-        "required": list(info.fields),
-    }
+    # No field is "required": fields= may leave any of them out.
+    output = {"type": "object", "properties": {f.name: field_schema(f) for f in fields}}
     writable = {f.name: field_schema(f) for f in fields if f.name not in managed}
     required = [
         f.name
@@ -100,10 +107,15 @@ def entity_components(info: ModelInfo) -> dict[str, dict]:
         if f.name not in managed and not f.null and not f.has_default and not f.auto
     ]
     entry = {"type": "object", "properties": writable, "additionalProperties": False}
+    keys = set(info.primary_key)
+    patch = {
+        **entry,
+        "properties": {k: v for k, v in writable.items() if k not in keys},
+    }
     return {
         name: output,
         f"{name}Input": {**entry, **({"required": required} if required else {})},
-        f"{name}Patch": entry,
+        f"{name}Patch": patch,
     }
 
 
@@ -201,6 +213,8 @@ class EntitySchema(AutoSchema):
         for field in info.fields.values():
             schema = field_schema(field)
             ops = OPERATORS if field.field_type == "ArrayField" else SCALAR_OPERATORS
+            if field.field_type not in TEXT_TYPES:
+                ops = tuple(op for op in ops if op not in ("like", "ilike"))
             for op in ops:
                 value = (
                     {"type": "string"}
@@ -229,7 +243,7 @@ class EntitySchema(AutoSchema):
         return params
 
     def _list_params(self, info: ModelInfo, limit_max: int) -> list[dict]:
-        options = self.view.options
+        options = self.view.db_options
         return [
             *self._where_params(info),
             *(
@@ -289,7 +303,7 @@ class EntitySchema(AutoSchema):
     def _CollectionView_get(self, info):
         return {
             "summary": f"List {info.plural}",
-            "parameters": self._list_params(info, self.view.options.limit_max),
+            "parameters": self._list_params(info, self.view.db_options.limit_max),
             "responses": self._list_response(info),
         }
 
@@ -369,7 +383,7 @@ class EntitySchema(AutoSchema):
     def _ReverseRelationView_get(self, info):
         return {
             "summary": f"The {info.plural} of a {self.view.parent.info.entity}",
-            "parameters": self._list_params(info, self.view.options.limit_max),
+            "parameters": self._list_params(info, self.view.db_options.limit_max),
             "responses": self._list_response(info),
         }
 

@@ -9,6 +9,7 @@ are checked by type in ``entities.where``::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from platform_core.exceptions import (
     did_you_mean,
 )
 
+_DIGITS = re.compile(r"^[0-9]{1,18}$")  # ASCII digits only ("²" is a digit too)
+MAX_OFFSET = 2**31 - 1
 LIST_KEYS = (
     "limit",
     "offset",
@@ -64,7 +67,11 @@ def _flag(query, key: str) -> bool:
 
 def _number(query, key: str, low: int, high: int | None) -> int:
     text = _single(query, key)
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+    if (
+        not _DIGITS.match(text)
+        or int(text) < low
+        or (high is not None and int(text) > high)
+    ):
         upper = f" and {high}" if high is not None else " or more"
         raise bad_request(
             INVALID_LIMIT,
@@ -74,10 +81,13 @@ def _number(query, key: str, low: int, high: int | None) -> int:
 
 
 def parse_fields(query) -> tuple[str, ...] | None:
-    """Return ``fields=a,b`` as names, or None when absent."""
+    """Return ``fields=a,b`` as names, or None when absent; 400 when empty."""
     if "fields" not in query:
         return None
-    return tuple(name for name in _single(query, "fields").split(",") if name)
+    names = tuple(name for name in _single(query, "fields").split(",") if name)
+    if not names:
+        raise bad_request(INVALID_VALUE, "fields needs at least one field name")
+    return names
 
 
 def parse_or(text: str) -> list[dict]:
@@ -133,7 +143,7 @@ def parse_list(
     if "limit" in query:
         params.limit = _number(query, "limit", 0, limit_max)
     if "offset" in query:
-        params.offset = _number(query, "offset", 0, None)
+        params.offset = _number(query, "offset", 0, MAX_OFFSET)
     if "totalCount" in query:
         params.total_count = _flag(query, "totalCount")
     if "cursor" in query:

@@ -61,7 +61,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
     patterns = [
         _route(
             plural,
-            _view(CollectionView, entity, f"{name}CollectionView", options=options),
+            _view(CollectionView, entity, f"{name}CollectionView", db_options=options),
             f"{plural}-list",
         )
     ]
@@ -72,7 +72,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
         patterns.append(
             _route(
                 f"{plural}/{path}",
-                _view(ItemView, entity, f"{name}ItemView", options=options),
+                _view(ItemView, entity, f"{name}ItemView", db_options=options),
                 f"{plural}-item",
             )
         )
@@ -81,7 +81,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
     patterns.append(
         _route(
             item,
-            _view(ItemView, entity, f"{name}ItemView", options=options),
+            _view(ItemView, entity, f"{name}ItemView", db_options=options),
             f"{plural}-item",
         )
     )
@@ -92,7 +92,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
             RelationView,
             entities[relation.entity],
             f"{name}{naming.pascal(relation.name)}View",
-            options=options,
+            db_options=options,
             parent=entity,
             relation=relation,
         )
@@ -118,7 +118,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
             ReverseRelationView,
             entities[reverse.entity],
             f"{name}{naming.pascal(reverse.name)}View",
-            options=options,
+            db_options=options,
             parent=entity,
             relation=reverse,
         )
@@ -134,14 +134,14 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
 
 def docs_patterns(spec, generated: list) -> list:
     """Return ``openapi.json`` (over ``generated``) and ``docs`` (Swagger UI)."""
-    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+    from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
     settings = {
         "TITLE": f"{spec.id} API",
         "SERVERS": [{"url": spec.prefix}],
         "DESCRIPTION": f"REST API generated from the tables of '{spec.id}'.",
     }
-    schema_view = SpectacularAPIView.as_view(
+    schema_view = SpectacularJSONAPIView.as_view(
         patterns=generated, custom_settings=settings
     )
     return [

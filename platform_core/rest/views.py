@@ -4,7 +4,7 @@ Bodies are parsed with orjson (malformed: 400, too large: 413, not JSON:
 415) and answers are written with orjson; DRF supplies dispatch, errors and
 the OpenAPI description (``rest.openapi``)::
 
-    path("posts", CollectionView.as_view(entity=posts, options=db_options))
+    path("posts", CollectionView.as_view(entity=posts, db_options=db_options))
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ class EntityView(APIView):
     """Base of the generated views: no DRF auth, JSON only."""
 
     entity: Entity = None
-    options: DbOptions = DbOptions()
+    # named db_options: DRF answers OPTIONS with a method called options
+    db_options: DbOptions = DbOptions()
     authentication_classes = ()
     permission_classes = ()
     renderer_classes = (JSONRenderer,)
@@ -147,7 +148,7 @@ class CollectionView(EntityView):
     """``/<plural>``: list, insert (one or many), update and delete by where."""
 
     def get(self, request):
-        options = self.options
+        options = self.db_options
         return self.list_page(
             parse_list(request.GET, options.limit_default, options.limit_max)
         )
@@ -291,7 +292,7 @@ class ReverseRelationView(EntityView):
 
     def get(self, request, **key):
         params = parse_list(
-            request.GET, self.options.limit_default, self.options.limit_max
+            request.GET, self.db_options.limit_default, self.db_options.limit_max
         )
         parent = self.parent.get(key, (self.relation.to_field,), from_text=True)
         if parent is None:

@@ -233,12 +233,13 @@ def test_pascal_case_table_is_a_camel_case_entity(schema):
     )
 
 
-def test_integer_autoincrement_primary_key_is_filled_by_the_database(schema):
+def test_integer_autoincrement_primary_key_is_filled_by_the_database(schema, engine):
     info = schema.entities["owner"]
     assert info.primary_key == ("id",)
     key = info.fields["id"]
     assert key.primary_key and key.auto
-    assert key.field_type == "AutoField"
+    # SQLite integers are 64-bit
+    assert key.field_type == ("BigAutoField" if engine == "sqlite" else "AutoField")
     assert info.writable and not info.view
     first = objects(schema, "owner").create(name="Ada")
     second = objects(schema, "owner").create(name="Grace")
@@ -302,7 +303,7 @@ def test_composite_primary_key_of_two_foreign_keys(schema):
         links.create(post_id=post.pk, category_id=tech.pk)
 
 
-def test_foreign_key_with_id_suffix_is_a_relation_without_it(schema):
+def test_foreign_key_with_id_suffix_is_a_relation_without_it(schema, engine):
     post = schema.entities["post"]
     assert post.relations[0].name == "owner"
     assert [(r.name, r.field, r.entity, r.to_field) for r in post.relations] == [
@@ -312,7 +313,7 @@ def test_foreign_key_with_id_suffix_is_a_relation_without_it(schema):
     assert (field.column, field.attname, field.field_type) == (
         "owner_id",
         "owner_id",
-        "IntegerField",
+        "BigIntegerField" if engine == "sqlite" else "IntegerField",
     )
     ada = objects(schema, "owner").create(name="Ada")
     row = objects(schema, "post").create(title="Notes", owner_id=ada.pk)
