@@ -68,8 +68,14 @@ def forget_urlconfs(sender=None, service_id: str = "", **kwargs) -> None:
 
 
 def route_for(request) -> Route | None:
-    """Return the route of a Django request, honouring a pinned route."""
-    pinned = request.META.get(ROUTE_KEY) or getattr(request, "scope", {}).get(ROUTE_KEY)
+    """Return the route of a Django request, honouring a pinned route.
+
+    The pin is in the WSGI environ, or in the ASGI scope (as is, or as
+    a2wsgi's ``asgi.scope`` environ key).
+    """
+    meta = request.META
+    scope = getattr(request, "scope", None) or meta.get("asgi.scope") or {}
+    pinned = meta.get(ROUTE_KEY) or scope.get(ROUTE_KEY)
     return pinned or services.match(request.path_info)
 
 
