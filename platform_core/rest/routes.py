@@ -85,11 +85,22 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
             f"{plural}-item",
         )
     )
-    taken = set()
-    for relation in info.relations:
+    taken: set[str] = set()
+    links = [(RelationView, r) for r in info.relations]
+    links += [(ReverseRelationView, r) for r in info.reverse]
+    for view_class, relation in links:
+        if relation.name in taken:  # a relation and a child list share a name
+            logger.warning(
+                "%s: %s.%s is both a relation and a child list; only "
+                "the relation is routed",
+                entities.schema.service,
+                plural,
+                relation.name,
+            )
+            continue
         taken.add(relation.name)
         view = _view(
-            RelationView,
+            view_class,
             entities[relation.entity],
             f"{name}{naming.pascal(relation.name)}View",
             db_options=options,
@@ -97,37 +108,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
             relation=relation,
         )
         patterns.append(
-            _route(
-                f"{item}/{relation.name}",
-                view,
-                f"{plural}-{relation.name}",
-            )
-        )
-    for reverse in info.reverse:
-        if reverse.name in taken:
-            logger.warning(
-                "%s: %s.%s is both a relation and a child list; "
-                "only the relation is routed",
-                entities.schema.service,
-                plural,
-                reverse.name,
-            )
-            continue
-        taken.add(reverse.name)
-        view = _view(
-            ReverseRelationView,
-            entities[reverse.entity],
-            f"{name}{naming.pascal(reverse.name)}View",
-            db_options=options,
-            parent=entity,
-            relation=reverse,
-        )
-        patterns.append(
-            _route(
-                f"{item}/{reverse.name}",
-                view,
-                f"{plural}-{reverse.name}",
-            )
+            _route(f"{item}/{relation.name}", view, f"{plural}-{relation.name}")
         )
     return patterns
 
