@@ -33,6 +33,19 @@ class FieldInfo:
     decimal_places: int | None = None
     default: str | None = None  # the column's default, as SQL
 
+    def element(self) -> FieldInfo:
+        """Return the field of one element of this array field."""
+        return FieldInfo(
+            self.name,
+            self.attname,
+            self.column,
+            self.array_of or "TextField",
+            null=True,
+            has_default=False,
+            auto=False,
+            primary_key=False,
+        )
+
 
 @dataclass(frozen=True)
 class Relation:

@@ -236,14 +236,5 @@ def _array(field: FieldInfo, value: Any, from_text: bool, where: str) -> list:
             INVALID_VALUE,
             f'Invalid value {value!r} for "{field.name}"{where}: expected a list',
         )
-    element = FieldInfo(
-        field.name,
-        field.attname,
-        field.column,
-        field.array_of or "TextField",
-        True,
-        False,
-        False,
-        False,
-    )
+    element = field.element()
     return [to_python(element, item, from_text, where) for item in items]

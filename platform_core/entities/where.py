@@ -137,16 +137,7 @@ def _array(lookup: str) -> Callable:
                 f'Operator for arrays used on "{field.name}", which is not an array',
             )
         if lookup in ("any", "all"):
-            element = FieldInfo(
-                field.name,
-                field.attname,
-                field.column,
-                field.array_of or "TextField",
-                False,
-                False,
-                False,
-                False,
-            )
+            element = field.element()
             return Q(
                 **{f"{field.attname}__{lookup}": to_python(element, value, from_text)}
             )

@@ -56,16 +56,7 @@ def _decimal_pattern(field: FieldInfo) -> str:
 def field_schema(field: FieldInfo) -> dict:
     """Return the JSON schema of a field's values."""
     if field.field_type == "ArrayField":
-        element = FieldInfo(
-            field.name,
-            "",
-            "",
-            field.array_of or "TextField",
-            False,
-            False,
-            False,
-            False,
-        )
+        element = field.element()
         schema = {"type": "array", "items": field_schema(element)}
     elif field.field_type in _INTEGERS:
         schema = {"type": "integer", "format": _INTEGERS[field.field_type]}
