@@ -81,6 +81,16 @@ class ModelInfo:
     reverse: list[ReverseRelation] = field(default_factory=list)
     view: bool = False
 
+    def key_segments(self) -> list[tuple[str, str]]:
+        """Return (label, field) for each part of a composite key's URL.
+
+        A key column that is a foreign key is labelled by the entity it
+        points to (``postId`` -> ``post``), as Platformatic does:
+        ``/postsCategories/post/1/category/2``.
+        """
+        targets = {relation.field: relation.entity for relation in self.relations}
+        return [(targets.get(name, name), name) for name in self.primary_key]
+
     @property
     def writable(self) -> bool:
         """Return whether rows can be written (a table with a primary key)."""

@@ -68,7 +68,9 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
     if not info.primary_key:
         return patterns
     if len(info.primary_key) > 1:
-        path = "/".join(f"{key}/{_SEGMENT.format(key)}" for key in info.primary_key)
+        path = "/".join(
+            f"{label}/{_SEGMENT.format(field)}" for label, field in info.key_segments()
+        )
         patterns.append(
             _route(
                 f"{plural}/{path}",

@@ -172,7 +172,9 @@ class CollectionView(EntityView):
             return self.request.path
         if len(info.primary_key) == 1:
             return f"{self.request.path.rstrip('/')}/{row[info.primary_key[0]]}"
-        parts = "/".join(f"{n}/{row[n]}" for n in info.primary_key)
+        parts = "/".join(
+            f"{label}/{row[field]}" for label, field in info.key_segments()
+        )
         return f"{self.request.path.rstrip('/')}/{parts}"
 
     def _where(self, request) -> ListParams:

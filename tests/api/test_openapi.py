@@ -44,7 +44,7 @@ PATHS = {
         "/orders/{id}/customer": {"get"},
         "/orders/{id}/orderItems": {"get"},
         "/orderItems": {"get", "post", "put", "delete"},
-        "/orderItems/orderId/{orderId}/productId/{productId}": {
+        "/orderItems/order/{orderId}/productId/{productId}": {
             "get",
             "put",
             "patch",

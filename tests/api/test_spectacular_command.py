@@ -22,6 +22,6 @@ def test_spectacular_validates_every_db_service_without_warnings(tmp_path):
     assert {
         "/products/products",
         "/products/products/{id}",
-        "/orders/orderItems/orderId/{orderId}/productId/{productId}",
+        "/orders/orderItems/order/{orderId}/productId/{productId}",
         "/orders/customers/{id}/orders",
     } <= set(document["paths"])

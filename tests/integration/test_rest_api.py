@@ -216,7 +216,7 @@ def test_get_by_key_returns_the_row_with_integer_keys_as_json_numbers(api):
         "published": True, "ownerId": 1, "createdAt": ANY_TEXT, "updatedAt": ANY_TEXT,
     }  # fmt: skip
     assert type(row["id"]) is int and type(row["ownerId"]) is int
-    link = json.loads(api.get("/postsCategories/postId/1/categoryId/2").text)
+    link = json.loads(api.get("/postsCategories/post/1/category/2").text)
     assert link == {"postId": 1, "categoryId": 2, "weight": None}
     assert type(link["postId"]) is int and type(link["categoryId"]) is int
 
@@ -237,7 +237,7 @@ def test_post_answers_201_and_a_location_that_answers_the_row(api):
     assert response.headers["Location"] == "/shop/posts/6"
     assert api.get("http://testserver/shop/posts/6").json() == row
     with_key = api.post("/postsCategories", json={"postId": 6, "categoryId": 1})
-    assert with_key.headers["Location"] == "/shop/postsCategories/postId/6/categoryId/1"
+    assert with_key.headers["Location"] == "/shop/postsCategories/post/6/category/1"
     assert api.post("/posts", json={"id": 100, "title": "Emu"}).json()["id"] == 100
 
 
@@ -318,7 +318,7 @@ def test_writes_by_where_need_a_filter(api, method):
 
 
 def test_composite_key_routes_get_put_patch_delete(api):
-    path = "/postsCategories/postId/2/categoryId/1"
+    path = "/postsCategories/post/2/category/1"
     created = api.put(path, json={"weight": 3})
     assert created.status_code == 201
     assert created.json() == {"postId": 2, "categoryId": 1, "weight": 3}
@@ -419,7 +419,7 @@ REQUEST_ERRORS = [  # (path, status, code, message)
     ("/posts/99", 404, "NOT_FOUND", "No post with that key"),
     ("/posts/abc", 400, "INVALID_VALUE",
      INVALID.format("'abc'", "id", "the key", "an integer")),
-    ("/postsCategories/postId/2/categoryId/1", 404, "NOT_FOUND",
+    ("/postsCategories/post/2/category/1", 404, "NOT_FOUND",
      "No postsCategory with that key"),
     ("/posts/1?nope=1", 400, "UNKNOWN_PARAMETER",
      'Unknown query parameter "nope". Allowed: fields.'),
@@ -563,9 +563,9 @@ ODD_QUERIES = [
 ODD_REQUESTS = [  # (method, path, keyword arguments of the request)
     *(("GET", f"/posts?{query}", {}) for query in ODD_QUERIES),
     ("GET", "/posts/99999999999999999999", {}),
-    ("GET", "/postsCategories/postId/1", {}),
+    ("GET", "/postsCategories/post/1", {}),
     ("GET", "/postTitles?cursor=true&startAfter=W10", {}),
-    ("GET", "/postsCategories/postId/x/categoryId/1", {}),
+    ("GET", "/postsCategories/post/x/category/1", {}),
     *(("POST", "/posts", {"json": {"title": "x", **extra}}) for extra in [
         {"price": "1e400"}, {"price": "1.239"}, {"price": 1e300}, {"counter": 2**31},
         {"counter": 1.5}, {"id": -1}, {"createdAt": 5}, {"title": "a\u0000b"},
