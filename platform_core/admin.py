@@ -14,14 +14,45 @@ import logging
 
 from django.contrib import admin
 
-from platform_core.introspection import ModelInfo
+from platform_core.entities import Entities, Entity
 
 logger = logging.getLogger("joule.admin")
 _TEXT = {"CharField", "TextField"}
 
 
-def build_model_admin(info: ModelInfo) -> type[admin.ModelAdmin]:
+class EntityAdmin(admin.ModelAdmin):
+    """Admin of a db service entity: writes publish the entity's events.
+
+    ``entity`` is the Entity whose ``<service>.<entity>.saved|deleted``
+    events an edit publishes, as the same write through the API would.
+    """
+
+    entity: Entity = None
+
+    def _publish(self, kind: str, objects) -> None:
+        key = self.entity.info.primary_key[0]
+        rows = [self.entity.get({key: obj.pk}) or {key: obj.pk} for obj in objects]
+        self.entity.announce(kind, rows)
+
+    def save_model(self, request, obj, form, change):
+        """Save, then publish ``saved`` with the stored row."""
+        super().save_model(request, obj, form, change)
+        self._publish("saved", [obj])
+
+    def delete_model(self, request, obj):
+        """Publish ``deleted`` with the row, then delete it."""
+        self._publish("deleted", [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """Publish ``deleted`` for each row, then delete them."""
+        self._publish("deleted", list(queryset))
+        super().delete_queryset(request, queryset)
+
+
+def build_model_admin(entity: Entity) -> type[admin.ModelAdmin]:
     """Return a ModelAdmin class for an entity (read-only for views)."""
+    info = entity.info
     fields = list(info.fields.values())
     relations = {r.field for r in info.relations}
     attrs = {
@@ -38,12 +69,13 @@ def build_model_admin(info: ModelInfo) -> type[admin.ModelAdmin]:
             f.attname.removesuffix("_id") for f in fields if f.name in relations
         ],
         "list_per_page": 50,
+        "entity": entity,
     }
     if not info.writable:
         for action in ("add", "change", "delete"):
             attrs[f"has_{action}_permission"] = lambda self, request, obj=None: False
     name = f"{info.model.__name__}Admin"
-    return type(name, (admin.ModelAdmin,), {"__qualname__": name, **attrs})
+    return type(name, (EntityAdmin,), {"__qualname__": name, **attrs})
 
 
 def register_entities(site: admin.AdminSite) -> None:
@@ -59,10 +91,11 @@ def register_entities(site: admin.AdminSite) -> None:
         except Exception:  # a database that is down must not break the admin
             logger.exception("%s: entities not added to the admin", spec.id)
             continue
-        for info in schema.entities.values():
+        for entity in Entities(schema):
+            info = entity.info
             if len(info.primary_key) > 1 or site.is_registered(info.model):
                 continue  # Django's admin does not edit composite keys
-            site.register(info.model, build_model_admin(info))
+            site.register(info.model, build_model_admin(entity))
 
 
 def forget_entities(sender=None, service_id: str = "", **kwargs) -> None:

@@ -146,7 +146,8 @@ class Entity:
             # an AutoField of 0) is still the client's value.
             raise bad_request(INVALID_VALUE, f"Invalid value: {exc}") from None
 
-    def _publish(self, kind: str, rows: list[dict]) -> None:
+    def announce(self, kind: str, rows: list[dict]) -> None:
+        """Publish ``<service>.<entity>.<kind>`` for each row once committed."""
         event = f"{self.event}.{kind}"
         transaction.on_commit(
             lambda: [publish(event, row) for row in rows], using=self.alias
@@ -176,7 +177,7 @@ class Entity:
             return [self._rows(self.queryset().filter(key), names)[0] for key in keys]
 
         stored = self._atomic(work)
-        self._publish("saved", stored)
+        self.announce("saved", stored)
         return stored
 
     def update(
@@ -231,7 +232,7 @@ class Entity:
 
         row, created = self._atomic(work)
         if row is not None:
-            self._publish("saved", [row])
+            self.announce("saved", [row])
         return row, created
 
     def update_where(
@@ -265,7 +266,7 @@ class Entity:
             )
 
         rows = self._atomic(work)
-        self._publish("saved", rows)
+        self.announce("saved", rows)
         return rows
 
     def delete(
@@ -293,5 +294,5 @@ class Entity:
             return rows
 
         rows = self._atomic(work)
-        self._publish("deleted", rows)
+        self.announce("deleted", rows)
         return rows

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
 from platform_core.db.schema import get_schema
+from platform_core.events import events
 from platform_core.registry import services
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,29 @@ def test_changelist_searches_text_columns_and_filters_foreign_keys(
     assert "Sencha 100 g" in page and "Assam" not in page
     page = admin_client.get("/admin/products/product/?category__id__exact=3").content
     assert b"V60 dripper" in page and b"Sencha" not in page
+
+
+def test_admin_edits_publish_entity_events(
+    admin_client, seeded, django_capture_on_commit_callbacks
+):
+    received = []
+
+    def handler(event, row):
+        received.append((event, row["id"], row.get("name")))
+
+    events.register("*", handler)
+    try:
+        # Events go out after commit; the test's transaction never commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(
+                "/admin/products/category/2/change/", {"name": "Green tea"}
+            )
+            admin_client.post("/admin/products/category/add/", {"name": "Cups"})
+            admin_client.post("/admin/products/category/4/delete/", {"post": "yes"})
+    finally:
+        events.unregister("*", handler)
+    assert received == [
+        ("products.category.saved", 2, "Green tea"),
+        ("products.category.saved", 4, "Cups"),
+        ("products.category.deleted", 4, "Cups"),
+    ]
