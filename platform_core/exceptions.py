@@ -96,3 +96,8 @@ class APIError(JouleError):
     def as_body(self) -> dict:
         """Return the JSON error body of this error."""
         return error_body(self.status, self.code, self.message)
+
+    @property
+    def extensions(self) -> dict:
+        """Return what GraphQL errors carry besides the message."""
+        return {"code": self.code, "statusCode": self.status}

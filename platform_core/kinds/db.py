@@ -63,15 +63,25 @@ class DbKind(Kind):
         """Return the service's own urls.py patterns, then the generated API."""
         from platform_core.db.schema import get_schema
         from platform_core.entities import Entities
+        from platform_core.graphql.views import graphql_patterns
         from platform_core.rest.routes import docs_patterns, entity_patterns
 
         entities = Entities(get_schema(spec))
         generated = entity_patterns(entities, spec.options)
-        return [*super().urlpatterns(spec), *generated, *docs_patterns(spec, generated)]
+        return [
+            *super().urlpatterns(spec),
+            *generated,
+            *docs_patterns(spec, generated),
+            *graphql_patterns(entities, spec.options),
+        ]
 
     def links(self, spec) -> dict[str, str]:
         """Return the dashboard links: Swagger UI and the OpenAPI document."""
-        return {"docs": f"{spec.prefix}/docs", "openapi": f"{spec.prefix}/openapi.json"}
+        return {
+            "docs": f"{spec.prefix}/docs",
+            "openapi": f"{spec.prefix}/openapi.json",
+            "graphiql": f"{spec.prefix}/graphiql",
+        }
 
     def check_ready(self, spec) -> tuple[bool, str]:
         """Report whether the database answers and every migration is applied."""

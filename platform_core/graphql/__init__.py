@@ -1,0 +1,1 @@
+"""GraphQL API generated for db services (graphene, over the entities API)."""

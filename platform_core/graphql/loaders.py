@@ -1,0 +1,143 @@
+"""Batch loading of relations: a constant number of queries per query level.
+
+Before rows are returned, ``prefetch`` walks the selection set: for each
+relation field it loads the related rows of *all* parents in one query
+(``WHERE key IN (...)``), then recurses into the children's own selection.
+Relation fields then only read what was prefetched::
+
+    rows = entity.find(...)
+    prefetch(types, entity, rows, field_node, info)   # 1 query per relation
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+)
+from graphql.execution.values import get_argument_values
+
+from platform_core.exceptions import INVALID_LIMIT, bad_request
+
+PREFETCHED = "__joule_prefetched__"
+
+
+def prefetched(row: dict, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+    """Resolve a relation field from what ``prefetch`` stored on the row."""
+    return row.get(PREFETCHED, {}).get(info.path.key)
+
+
+def plain(value: Any) -> Any:
+    """Return GraphQL argument values as plain dicts, lists and strings."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return getattr(value, "value", value)  # enum members
+
+
+def check_limit(limit: Any, options, offset: Any = 0) -> tuple[int, int]:
+    """Return (limit, offset) with the REST defaults and bounds; 400 outside."""
+    limit = options.limit_default if limit is None else limit
+    offset = offset or 0
+    if not 0 <= limit <= options.limit_max:
+        raise bad_request(
+            INVALID_LIMIT,
+            f"limit must be between 0 and {options.limit_max}, not {limit}",
+        )
+    if offset < 0:
+        raise bad_request(INVALID_LIMIT, f"offset must be 0 or more, not {offset}")
+    return limit, offset
+
+
+def order_of(order_by: list | None) -> list[tuple[str, str]]:
+    """Return orderBy arguments as entities ordering."""
+    return [
+        (item["field"], item.get("direction") or "asc")
+        for item in plain(order_by or [])
+    ]
+
+
+def _fields(selection_set, info: GraphQLResolveInfo):
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set, info)
+        elif isinstance(node, FragmentSpreadNode):
+            yield from _fields(info.fragments[node.name.value].selection_set, info)
+
+
+def prefetch(
+    types, entity, rows: list[dict], node: FieldNode, info: GraphQLResolveInfo
+) -> None:
+    """Load every relation selected under ``node`` for all ``rows`` at once."""
+    if not rows or node.selection_set is None:
+        return
+    info_ = entity.info
+    graphql_type = info.schema.get_type(types.object(info_.entity)._meta.name)
+    forward = {r.name: r for r in info_.relations}
+    reverse = {r.name: r for r in info_.reverse if r.name not in forward}
+    for child in _fields(node.selection_set, info):
+        name = child.name.value
+        key = child.alias.value if child.alias else name
+        if name in forward:
+            _load_parents(types, rows, forward[name], key, child, info)
+        elif name in reverse:
+            arguments = get_argument_values(
+                graphql_type.fields[name], child, info.variable_values
+            )
+            _load_children(types, rows, reverse[name], key, child, info, arguments)
+
+
+def _load_parents(types, rows, relation, key, node, info) -> None:
+    target = types.entities[relation.entity]
+    values = sorted(
+        {row[relation.field] for row in rows if row.get(relation.field) is not None},
+        key=str,
+    )
+    found = target.find({relation.to_field: {"in": values}}) if values else []
+    by_key = {row[relation.to_field]: row for row in found}
+    for row in rows:
+        row.setdefault(PREFETCHED, {})[key] = by_key.get(row.get(relation.field))
+    prefetch(types, target, found, node, info)
+
+
+def _load_children(types, rows, reverse, key, node, info, arguments) -> None:
+    target = types.entities[reverse.entity]
+    limit, offset = check_limit(
+        arguments.get("limit"), types.options, arguments.get("offset")
+    )
+    keys = sorted(
+        {
+            row[reverse.to_field]
+            for row in rows
+            if row.get(reverse.to_field) is not None
+        },
+        key=str,
+    )
+    attname = target.info.fields[reverse.field].attname
+    children = (
+        target.find(
+            plain(arguments.get("where")),
+            order_of(arguments.get("orderBy")),
+            condition=Q(**{f"{attname}__in": keys}),
+        )
+        if keys
+        else []
+    )
+    groups: dict[Any, list[dict]] = defaultdict(list)
+    for child in children:
+        groups[child[reverse.field]].append(child)
+    kept = []
+    for row in rows:
+        page = groups.get(row.get(reverse.to_field), [])[offset : offset + limit]
+        row.setdefault(PREFETCHED, {})[key] = page
+        kept.extend(page)
+    prefetch(types, target, kept, node, info)
