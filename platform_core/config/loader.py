@@ -19,6 +19,7 @@ from platform_core.config.schema import (
     DEFAULT_ALLOWED_HOSTS,
     ChannelsConfig,
     DatabaseConfig,
+    GraphQLConfig,
     LoggingConfig,
     PlatformConfig,
     ServerConfig,
@@ -69,6 +70,7 @@ def load_config(root: Path, kinds=None) -> PlatformConfig:
         logging=_logging(reader.table("logging")),
         database=_database(reader.table("database")),
         channels=_channels(reader.table("channels")),
+        graphql=_graphql(reader.table("graphql")),
         services=tuple(_service(folder, kinds) for folder in service_folders(root)),
     )
     reader.finish()
@@ -116,6 +118,19 @@ def _database(table: TableReader) -> DatabaseConfig:
 def _channels(table: TableReader) -> ChannelsConfig:
     config = ChannelsConfig(redis=table.get("redis", str, None))
     table.finish()
+    return config
+
+
+def _graphql(table: TableReader) -> GraphQLConfig:
+    config = GraphQLConfig(
+        max_depth=table.get("max_depth", int, GraphQLConfig.max_depth),
+        max_aliases=table.get("max_aliases", int, GraphQLConfig.max_aliases),
+        max_query_size=table.get("max_query_size", int, GraphQLConfig.max_query_size),
+    )
+    table.finish()
+    for key in ("max_depth", "max_aliases", "max_query_size"):
+        if getattr(config, key) < 1:
+            raise ConfigError(f"{table.where(key)}: must be at least 1")
     return config
 
 

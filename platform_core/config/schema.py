@@ -63,6 +63,18 @@ class ChannelsConfig:
 
 
 @dataclass(frozen=True)
+class GraphQLConfig:
+    """``[graphql]`` of joule.toml: limits on every GraphQL document."""
+
+    # max_depth: deepest selection nesting a query may have.
+    max_depth: int = 10
+    # max_aliases: aliased fields a query may have.
+    max_aliases: int = 50
+    # max_query_size: characters a query may have (larger: HTTP 413).
+    max_query_size: int = 20_000
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """One service, read from ``services/<folder>/service.toml``."""
 
@@ -102,6 +114,7 @@ class PlatformConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    graphql: GraphQLConfig = field(default_factory=GraphQLConfig)
     services: tuple[ServiceSpec, ...] = ()
 
     def get_service(self, service_id: str) -> ServiceSpec:

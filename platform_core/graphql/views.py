@@ -8,21 +8,51 @@ answer 400 with ``errors``, resolver errors carry ``extensions.code``::
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
+from graphene_django.views import GraphQLView, HttpError
 
+from platform_core.config import get_config
 from platform_core.entities import Entities
+from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.schema import build_schema
 from platform_core.kinds.db import DbOptions
+
+
+class LimitedGraphQLView(GraphQLView):
+    """graphene-django's view with the platform's limits on documents."""
+
+    max_query_size = 20_000
+
+    def __init__(self, max_query_size: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if max_query_size is not None:
+            self.max_query_size = max_query_size
+
+    def execute_graphql_request(self, request, data, query, *args, **kwargs):
+        """Refuse a query over ``max_query_size`` characters (HTTP 413)."""
+        if query and len(query) > self.max_query_size:
+            raise HttpError(
+                HttpResponse(status=413),
+                message=(f"The query is longer than {self.max_query_size} characters"),
+            )
+        return super().execute_graphql_request(request, data, query, *args, **kwargs)
 
 
 def graphql_patterns(entities: Entities, options: DbOptions) -> list:
     """Return the GraphQL and GraphiQL routes of a service."""
     schema = build_schema(entities, options)
+    limits = get_config().graphql
+    view = LimitedGraphQLView.as_view
+    common = {
+        "schema": schema,
+        "validation_rules": validation_rules(limits),
+        "max_query_size": limits.max_query_size,
+    }
     # Token-authenticated API: CSRF protects cookie-based form posts only.
-    api = csrf_exempt(GraphQLView.as_view(schema=schema, graphiql=False))
-    ide = csrf_exempt(GraphQLView.as_view(schema=schema, graphiql=True))
+    api = csrf_exempt(view(graphiql=False, **common))
+    ide = csrf_exempt(view(graphiql=True, **common))
     return [
         re_path(r"^graphql/?$", api, name="graphql"),
         re_path(r"^graphiql/?$", ide, name="graphiql"),

@@ -206,3 +206,33 @@ def test_get_serves_queries_but_not_mutations(client):
 def test_graphiql_is_served(client):
     page = client.get("/products/graphiql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def _nested(depth: int) -> str:
+    """Return products { category { products { ... { id } } } }, depth levels."""
+    names = ["products", "category"]
+    query = "id"
+    for level in range(depth):
+        query = f"{names[(depth - 1 - level) % 2]} {{ {query} }}"
+    return "{ " + query + " }"
+
+
+def test_depth_is_limited_on_top_of_the_standard_rules(client):
+    assert "errors" not in gql(client, _nested(10))
+    body = gql(client, _nested(12), status=400)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    unknown = gql(client, "{ nope }", status=400)  # standard rules still run
+    assert "Cannot query field 'nope'" in unknown["errors"][0]["message"]
+
+
+def test_aliases_are_limited(client):
+    query = (
+        "{ " + " ".join(f"a{i}: countProducts {{ total }}" for i in range(51)) + " }"
+    )
+    body = gql(client, query, status=400)
+    assert body["errors"][0]["message"] == "The query has more than 50 aliases"
+
+
+def test_query_size_is_limited(client):
+    body = gql(client, "{ countProducts { total } }" + " " * 20_001, status=413)
+    assert body["errors"][0]["message"] == "The query is longer than 20000 characters"

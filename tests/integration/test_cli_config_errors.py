@@ -42,7 +42,7 @@ def project(tmp_path, joule="", **services):
             "entrypiont = 'shop'",
             {"shop": 'kind = "service"'},
             "joule.toml: entrypiont: unknown key. Allowed keys here: entrypoint, "
-            "server, logging, database, channels. Did you mean 'entrypoint'?",
+            "server, logging, database, channels, graphql. Did you mean 'entrypoint'?",
         ),
         (
             "[server]\nport = 'eighty'",

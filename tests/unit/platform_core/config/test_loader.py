@@ -140,7 +140,7 @@ def test_unknown_top_level_key_suggests_the_nearest(tmp_path):
     assert_error(
         project(tmp_path, 'entrypiont = "hello"\n'),
         "joule.toml: entrypiont: unknown key.",
-        "Allowed keys here: entrypoint, server, logging, database, channels.",
+        "Allowed keys here: entrypoint, server, logging, database, channels, graphql.",
         "Did you mean 'entrypoint'?",
     )
 
@@ -356,4 +356,12 @@ def test_default_prefix_refusal_says_where_the_prefix_came_from(tmp_path):
     folder.mkdir(parents=True)
     (folder / "service.toml").write_text(SERVICE)
     with pytest.raises(ConfigError, match=r"defaults to '/<id>'.*is reserved"):
+        load_config(tmp_path)
+
+
+def test_graphql_limits_are_read_and_checked(tmp_path):
+    (tmp_path / "joule.toml").write_text("[graphql]\nmax_depth = 4\n")
+    assert load_config(tmp_path).graphql.max_depth == 4
+    (tmp_path / "joule.toml").write_text("[graphql]\nmax_aliases = 0\n")
+    with pytest.raises(ConfigError, match=r"joule.toml: graphql.max_aliases: must be"):
         load_config(tmp_path)
