@@ -156,6 +156,21 @@ class Entity:
     def _key_of(self, obj) -> Q:
         return Q(**{a: getattr(obj, a) for a in self._pk_attnames})
 
+    def _keys_q(self, keys: list[tuple]) -> Q:
+        """Return the rows whose primary key is one of ``keys`` (tuples)."""
+        if len(self._pk_attnames) > 1 and keys:
+            return Q(pk__in=keys)
+        return Q(**{f"{self._pk_attnames[0]}__in": [key[0] for key in keys]})
+
+    def _read_back(self, objects: list, names: tuple[str, ...]) -> list[dict]:
+        """Return the stored rows of ``objects``, in order, with one query."""
+        keys = [tuple(getattr(o, a) for a in self._pk_attnames) for o in objects]
+        key_names = self.info.primary_key
+        select = (*names, *(n for n in key_names if n not in names))
+        rows = self._rows(self.queryset().filter(self._keys_q(keys)), select)
+        by_key = {tuple(row[n] for n in key_names): row for row in rows}
+        return [{n: by_key[key][n] for n in names} for key in keys]
+
     def _create(self, body: Mapping, context: Any):
         require_object(body)
         attrs = read_body(
@@ -173,8 +188,7 @@ class Entity:
         names = check_fields(self.info, fields)
 
         def work():
-            keys = [self._key_of(self._create(row, context)) for row in rows]
-            return [self._rows(self.queryset().filter(key), names)[0] for key in keys]
+            return self._read_back([self._create(row, context) for row in rows], names)
 
         stored = self._atomic(work)
         self.announce("saved", stored)
@@ -255,11 +269,7 @@ class Entity:
                 .filter(condition)
                 .values_list(*self._pk_attnames)
             )
-            matched = (
-                Q(pk__in=keys)
-                if len(keys) and len(self._pk_attnames) > 1
-                else Q(**{f"{self._pk_attnames[0]}__in": [k[0] for k in keys]})
-            )
+            matched = self._keys_q(keys)
             self.queryset("save", context).filter(matched).update(**attrs)
             return self._rows(
                 self.queryset().filter(matched).order_by(*self._pk_attnames), names

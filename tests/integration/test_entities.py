@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from platform_core.db.connections import alias_for
 from platform_core.entities import entities
@@ -499,3 +500,13 @@ def test_decimal_the_column_cannot_hold_is_refused_not_rounded(shop, price):
     with api_error(400, "INVALID_VALUE", re.compile(r"does not fit NUMERIC\(8, 2\)$")):
         shop["post"].insert([{"title": "Dear", "price": price}])
     assert shop["post"].count() == 4
+
+
+def test_a_bulk_insert_reads_its_rows_back_in_one_query(shop):
+    connection = connections["joule_shop"]
+    rows = [{"title": f"Bulk {i}"} for i in range(20)]
+    with CaptureQueriesContext(connection) as queries:
+        stored = shop["post"].insert(rows, fields=["title"])
+    assert stored == [{"title": f"Bulk {i}"} for i in range(20)]
+    selects = [q for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, [q["sql"] for q in selects]
