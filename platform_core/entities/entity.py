@@ -20,6 +20,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 
 from platform_core.entities.body import read_body, require_object
+from platform_core.entities.compiled import CompiledReads
 from platform_core.entities.errors import write_error
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
@@ -56,6 +57,7 @@ class Entity:
         self.hooks = hooks or EntityHooks()
         self._attnames = {f.name: f.attname for f in info.fields.values()}
         self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
+        self._reads = CompiledReads(info.model, self.alias)
 
     def queryset(self, operation: str = "find", context: Any = None):
         """Return the rows ``context`` may touch, on the service's database."""
@@ -85,16 +87,36 @@ class Entity:
 
         ``condition`` is an extra Q (relation routes, cursors) ANDed in.
         """
-        queryset = self.queryset("find", context).filter(
-            build_where(self.info, where, from_text), condition or Q()
+        q = self.hooks.scope(self.info, "find", context) & build_where(
+            self.info, where, from_text
         )
+        if condition is not None:
+            q &= condition
         ordering = build_order(self.info, order_by) or self._pk_attnames
-        queryset = queryset.order_by(*ordering)
-        if limit is not None:
-            queryset = queryset[offset : offset + limit]
-        elif offset:
-            queryset = queryset[offset:]
-        return self._rows(queryset, check_fields(self.info, fields))
+        return self._read(q, ordering, check_fields(self.info, fields), limit, offset)
+
+    def _read(
+        self,
+        q: Q,
+        ordering: list[str],
+        names: tuple[str, ...],
+        limit: int | None,
+        offset: int,
+    ) -> list[dict]:
+        """Return the rows of ``q`` as {field: value}, through the shape cache."""
+        attnames = [self._attnames[name] for name in names]
+
+        def queryset():
+            rows = self.info.model._default_manager.using(self.alias).filter(q)
+            rows = rows.order_by(*ordering)
+            if limit is not None:
+                rows = rows[offset : offset + limit]
+            elif offset:
+                rows = rows[offset:]
+            return rows.values_list(*attnames)
+
+        rows = self._reads.rows(queryset, q, ordering, attnames, limit, offset)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def count(
         self,
@@ -125,8 +147,10 @@ class Entity:
         from_text: bool = False,
     ) -> dict | None:
         """Return the row with primary key ``key``, or None."""
-        queryset = self.queryset("find", context).filter(self.pk_filter(key, from_text))
-        rows = self._rows(queryset[:1], check_fields(self.info, fields))
+        q = self.hooks.scope(self.info, "find", context) & self.pk_filter(
+            key, from_text
+        )
+        rows = self._read(q, [], check_fields(self.info, fields), 1, 0)
         return rows[0] if rows else None
 
     # writes
