@@ -62,18 +62,24 @@ def build_application() -> Any:
     from django.core.wsgi import get_wsgi_application
 
     from platform_core.gateway.router import PlatformRouter
+    from platform_core.rest.fast import FastRoutes
 
     # Django's HTTP side runs on a2wsgi's thread pool: per request this costs
     # far less than Django's ASGI handler (measured: ~4x the requests per
     # second under uvicorn workers), and each pool thread keeps its own
-    # database connection. Websockets stay on Channels.
+    # database connection. Websockets stay on Channels. The generated API's
+    # reads and inserts skip Django's request cycle (rest.fast).
     django_app = WSGIMiddleware(get_wsgi_application(), workers=16)
     return PlatformRouter(
-        ProtocolTypeRouter(
-            {
-                "http": django_app,
-                "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns())),
-            }
+        FastRoutes(
+            ProtocolTypeRouter(
+                {
+                    "http": django_app,
+                    "websocket": AuthMiddlewareStack(
+                        URLRouter(websocket_urlpatterns())
+                    ),
+                }
+            )
         ),
         on_startup=warm_up,
     )

@@ -61,6 +61,12 @@ class PlatformRouter:
         root_path = scope.get("root_path", "") + route.prefix
         await mount({**scope, "root_path": root_path}, receive, send)
 
+    def close(self) -> None:
+        """Release what the wrapped application holds (threads, connections)."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
+
     async def lifespan(self, receive: Callable, send: Callable) -> None:
         """Answer the ASGI lifespan protocol (Django itself does not)."""
         while True:
@@ -71,5 +77,6 @@ class PlatformRouter:
                     await asyncio.to_thread(self.on_startup)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(self.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -51,7 +51,7 @@ def build_logging(config: LoggingConfig) -> dict:
     """Return a ``LOGGING`` dict for Django's dictConfig."""
     if config.format == "json":
         formatter = {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "pythonjsonlogger.orjson.OrjsonFormatter",
             "fmt": "{asctime}{levelname}{name}{message}",
             "style": "{",
             "rename_fields": {

@@ -1,0 +1,279 @@
+"""The generated API's busiest routes, answered without Django's request cycle.
+
+Reads of lists, rows and relations and inserts are most of a db service's
+traffic. ``FastRoutes`` sits in front of the Django application: it resolves
+the path against the service's own URLconf (a service's urls.py still wins)
+and, when the match is a generated view, calls that view's method in a
+thread with a light request. That skips the WSGI bridge, eleven middleware
+and DRF's dispatch; the answer carries the headers they would have added, an
+X-Request-Id and the access log line. Errors are answered as the middleware
+would (APIError as is, a lost database 503, anything else 500).
+
+Where the view runs: SQLite reads run on the event loop's own thread, with
+the loop set aside for the call so Django treats it as the synchronous code
+it is. In WAL mode a read never waits for a lock and takes microseconds
+(better-sqlite3 serves Platformatic the same way); a thread hop would cost
+more than the query. SQLite writes go to one writer thread per process, so
+writers queue here instead of sleeping in SQLite's busy handler; other
+databases use a pool of threads, each with its own connection.
+
+Everything else goes to Django unchanged: other methods, other views and
+entities whose hooks scope rows (the authorization plug-in gets Django's
+full request)::
+
+    application = FastRoutes(django_asgi_app)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import QueryDict
+from django.urls import Resolver404, get_resolver
+
+from platform_core.entities.entity import EntityHooks
+from platform_core.exceptions import APIError
+from platform_core.gateway import errors
+from platform_core.gateway.routing import ROUTE_KEY, urlconf_for
+from platform_core.observability.context import request_context
+from platform_core.observability.logs import log_request
+from platform_core.registry import ServiceRegistry, services
+from platform_core.rest.views import (
+    CollectionView,
+    EntityView,
+    ItemView,
+    RelationView,
+    ReverseRelationView,
+)
+
+logger = logging.getLogger("joule.rest")
+
+# Which methods of which generated views take the fast path.
+FAST_METHODS = {
+    CollectionView: ("GET", "POST"),
+    ItemView: ("GET",),
+    RelationView: ("GET",),
+    ReverseRelationView: ("GET",),
+}
+
+
+class FastRequest:
+    """What the generated views read of a request."""
+
+    def __init__(self, scope: dict, headers: dict[str, str], body: bytes | None):
+        self.method = scope["method"]
+        self.path = scope["path"]
+        self.GET = QueryDict(scope.get("query_string", b""))
+        self.content_type = headers.get("content-type", "")
+        self._body = body
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            raise RequestDataTooBig("the body is too large")
+        return self._body
+
+
+def _static_headers() -> list[tuple[bytes, bytes]]:
+    """Return the headers Django's security middleware adds to every answer."""
+    headers = {"X-Frame-Options": settings.X_FRAME_OPTIONS}
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers["X-Content-Type-Options"] = "nosniff"
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        headers["Referrer-Policy"] = (
+            policy if isinstance(policy, str) else ",".join(policy)
+        )
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers["Cross-Origin-Opener-Policy"] = (
+            settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+        )
+    return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+
+class FastRoutes:
+    """ASGI app: generated reads and inserts here, everything else to ``app``."""
+
+    def __init__(
+        self, app: Any, registry: ServiceRegistry = services, threads: int = 8
+    ) -> None:
+        self.app = app
+        self.registry = registry
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="joule-rest")
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="joule-sqlite-writer")
+        self._headers: list[tuple[bytes, bytes]] | None = None
+
+    def close(self) -> None:
+        """Stop the threads; their database connections close with them."""
+        self.pool.shutdown(wait=True)
+        self.writer.shutdown(wait=True)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        target = self.target(scope) if scope["type"] == "http" else None
+        if target is None:
+            return await self.app(scope, receive, send)
+        route, view_class, kwargs = target
+        headers = {
+            k.decode("latin1").lower(): v.decode("latin1")
+            for k, v in scope.get("headers", ())
+        }
+        write = scope["method"] != "GET"
+        body = await self._read_body(receive) if write else b""
+        started = time.perf_counter()
+        with request_context(route.spec.id, headers) as context:
+            request = FastRequest(scope, headers, body)
+            if _on_sqlite(view_class) and not write:
+                status, extra, content = _off_loop(
+                    self.serve, view_class, request, kwargs
+                )
+            else:
+                executor = self.writer if _on_sqlite(view_class) else self.pool
+                run = contextvars.copy_context().run
+                (
+                    status,
+                    extra,
+                    content,
+                ) = await asyncio.get_running_loop().run_in_executor(
+                    executor, run, self.serve, view_class, request, kwargs
+                )
+            await self._send(send, status, extra, content, context.request_id)
+            log_request(scope["method"], scope["path"], status, started)
+
+    def target(self, scope: dict) -> tuple | None:
+        """Return (route, view class, kwargs) when the fast path serves ``scope``."""
+        path = scope["path"].removeprefix(scope.get("root_path", ""))
+        route = scope.get(ROUTE_KEY) or self.registry.match(path)
+        if route is None or route.spec.kind != "db":
+            return None
+        try:
+            match = get_resolver(urlconf_for(route.spec)).resolve(
+                path[len(route.prefix) :] or "/"
+            )
+        except Resolver404:
+            return None
+        view_class = getattr(match.func, "view_class", None)
+        if scope["method"] not in _fast_methods(view_class):
+            return None
+        return route, view_class, match.kwargs
+
+    async def _read_body(self, receive: Callable) -> bytes | None:
+        """Return the body; None when it is over Django's limit (the view: 413)."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return b""
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if limit is not None and size > limit:
+                return None
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def serve(self, view_class: type, request: FastRequest, kwargs: dict) -> tuple:
+        """Call the view method in this thread; return (status, headers, body)."""
+        view = view_class()
+        view.setup(request, **kwargs)
+        view.headers, view.format_kwarg = {}, None
+        alias = view.get_entity().alias
+        connections[alias].close_if_unusable_or_obsolete()
+        try:
+            response = getattr(view, request.method.lower())(request, **kwargs)
+        except APIError as exc:
+            response = errors.exception_handler(exc, None)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("database unavailable: %s", exc)
+            response = errors.error_response(503, "The database is unavailable")
+        except DatabaseError:
+            logger.exception("database error on %s %s", request.method, request.path)
+            response = errors.error_response(500, "Internal server error")
+        except Exception:
+            logger.exception("error on %s %s", request.method, request.path)
+            response = errors.error_response(500, "Internal server error")
+        finally:
+            connections[alias].close_if_unusable_or_obsolete()
+        extra = [(k.lower().encode(), str(v).encode()) for k, v in response.items()]
+        extra.append((b"allow", _allow(view_class)))
+        return response.status_code, extra, response.content
+
+    async def _send(self, send, status, extra, content, request_id: str) -> None:
+        if self._headers is None:
+            self._headers = _static_headers()
+        headers = [
+            *extra,
+            *self._headers,
+            (b"content-length", str(len(content)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
+        await send(
+            {"type": "http.response.start", "status": status, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+_METHODS: dict[type, tuple[str, ...]] = {}
+_SQLITE: dict[type, bool] = {}
+_ALLOW: dict[type, bytes] = {}
+
+
+def _fast_methods(view_class: type | None) -> tuple[str, ...]:
+    """Return the methods the fast path serves for ``view_class`` (maybe none)."""
+    if view_class not in _METHODS:
+        methods = next(
+            (
+                methods
+                for base, methods in FAST_METHODS.items()
+                if isinstance(view_class, type) and issubclass(view_class, base)
+            ),
+            (),
+        )
+        _METHODS[view_class] = methods if methods and _unscoped(view_class) else ()
+    return _METHODS[view_class]
+
+
+def _allow(view_class: type) -> bytes:
+    """Return the Allow header DRF sends for ``view_class``."""
+    if view_class not in _ALLOW:
+        view = view_class()
+        view.setup(None)  # as Django does: HEAD where there is GET
+        _ALLOW[view_class] = ", ".join(view._allowed_methods()).encode()
+    return _ALLOW[view_class]
+
+
+def _on_sqlite(view_class: type[EntityView]) -> bool:
+    """True when the view's entity lives in an SQLite database."""
+    if view_class not in _SQLITE:
+        engine = connections.settings[view_class.entity.alias]["ENGINE"]
+        _SQLITE[view_class] = engine.endswith("sqlite3")
+    return _SQLITE[view_class]
+
+
+def _off_loop(function: Callable, *args: Any) -> Any:
+    """Call sync ``function`` on this thread with the running loop set aside.
+
+    The loop waits for the call (nothing else runs on it meanwhile), so
+    Django's async-safety check and its per-task connections do not apply:
+    the thread's own connection is used, as in a sync worker.
+    """
+    loop = asyncio.get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        return function(*args)
+    finally:
+        asyncio._set_running_loop(loop)
+
+
+def _unscoped(view_class: type[EntityView]) -> bool:
+    """True when no hook of the view's entities scopes rows or forces values."""
+    entities = [view_class.entity, getattr(view_class, "parent", None)]
+    return all(e is None or type(e.hooks) is EntityHooks for e in entities)

@@ -1,0 +1,230 @@
+"""The generated API's fast routes and the compiled reads under them.
+
+``test_rest_api`` runs every REST behaviour through both paths; here: that
+the fast routes really skip Django's request cycle and answer with the same
+headers, that reads compiled once per shape give the ORM's rows for new
+values, and that a database going away is a 503 and coming back recovers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.signals import request_started
+from django.db import connections
+
+from platform_core.db.connections import alias_for
+from platform_core.entities import Entity, EntityHooks, entities
+from platform_core.rest import fast
+from platform_core.testing import asgi_client, platform_client
+from tests.databases import _pg_admin
+
+KEY = {
+    "sqlite": "INTEGER PRIMARY KEY",
+    "postgresql": "SERIAL PRIMARY KEY",
+    "mariadb": "INTEGER AUTO_INCREMENT PRIMARY KEY",
+}
+SCHEMA = """
+CREATE TABLE kinds (id {key}, name VARCHAR(20) NOT NULL);
+CREATE TABLE items (
+    id {key}, name VARCHAR(20) NOT NULL, price DECIMAL(8, 2), stock INTEGER,
+    kind_id INTEGER, FOREIGN KEY (kind_id) REFERENCES kinds (id)
+);
+"""
+KINDS = [{"name": "Tool"}, {"name": "Toy"}]
+ITEMS = [
+    {
+        "name": f"Item {i}",
+        "price": f"{i}.50",
+        "stock": i % 4 or None,
+        "kindId": i % 2 + 1,
+    }
+    for i in range(1, 13)
+]
+
+
+@pytest.fixture
+def shop(db_service, engine):
+    """The "shop" service with kinds and items, seeded."""
+    connection = connections[alias_for(db_service)]
+    with connection.cursor() as cursor:
+        for statement in connection.ops.prepare_sql_script(
+            SCHEMA.format(key=KEY[engine])
+        ):
+            cursor.execute(statement)
+    with platform_client(base_url="http://testserver/shop") as client:
+        assert client.post("/kinds", json=KINDS).status_code == 201
+        assert client.post("/items", json=ITEMS).status_code == 201
+    return db_service
+
+
+@pytest.fixture
+def django_requests():
+    """The paths Django's request cycle started, in order."""
+    seen = []
+
+    def record(sender, environ=None, scope=None, **kwargs):
+        seen.append((environ or {}).get("PATH_INFO") or (scope or {}).get("path"))
+
+    request_started.connect(record)
+    yield seen
+    request_started.disconnect(record)
+
+
+FAST = [
+    ("GET", "/items?limit=3&orderby.price=desc"),
+    ("GET", "/items?where.price.gt=3&where.kindId.eq=2&fields=id,name&totalCount=true"),
+    ("GET", "/items/4"),
+    ("GET", "/items/4/kind"),
+    ("GET", "/kinds/1/items?limit=2"),
+    ("GET", "/items/999"),  # a 404 from the view, still on the fast route
+    ("GET", "/items?where.nope.eq=1"),  # a 400 from the view
+]
+
+
+@pytest.mark.parametrize("method, path", FAST)
+def test_reads_skip_django_and_answer_as_django_does(
+    shop, django_requests, method, path
+):
+    with platform_client(base_url="http://testserver/shop") as client:
+        slow = client.request(method, path)
+    with asgi_client(base_url="http://testserver/shop") as client:
+        quick = client.request(method, path)
+    assert django_requests == [], "the fast route went through Django"
+    assert (quick.status_code, quick.json()) == (slow.status_code, slow.json())
+    ignored = {"x-request-id", "content-length", "transfer-encoding"}
+    assert {k: v for k, v in quick.headers.items() if k not in ignored} == {
+        k: v for k, v in slow.headers.items() if k not in ignored
+    }
+    assert quick.headers["x-request-id"]
+
+
+def test_insert_skips_django_and_returns_the_row_with_its_location(
+    shop, django_requests
+):
+    with asgi_client(base_url="http://testserver/shop") as client:
+        created = client.post("/items", json={"name": "New", "price": "1.25"})
+        bad = client.post("/items", json={"name": "New", "kindId": 99})
+        not_json = client.post("/items", content=b"name=x")
+        listed = client.get("/items?where.name.eq=New")
+    assert django_requests == []
+    assert created.status_code == 201
+    assert created.headers["location"] == f"/shop/items/{created.json()['id']}"
+    assert created.json()["price"] == "1.25"
+    assert bad.status_code == 409
+    assert bad.json()["code"] == "CONSTRAINT_VIOLATION"
+    assert not_json.status_code == 415
+    assert [row["id"] for row in listed.json()] == [created.json()["id"]]
+
+
+def test_other_methods_and_routes_go_through_django(shop, django_requests):
+    with asgi_client(base_url="http://testserver/shop") as client:
+        assert client.patch("/items/1", json={"stock": 9}).status_code == 200
+        assert client.head("/items").status_code == 200
+        assert client.get("/openapi.json").status_code == 200
+    assert django_requests == ["/shop/items/1", "/shop/items", "/shop/openapi.json"]
+
+
+def test_entities_whose_hooks_scope_rows_never_take_the_fast_route(shop):
+    class OwnRows(EntityHooks):
+        pass
+
+    scoped = entities("shop", hooks=OwnRows())["item"]
+    plain = entities("shop")["item"]
+    assert fast._unscoped(type("V", (), {"entity": plain})) is True
+    assert fast._unscoped(type("V", (), {"entity": scoped})) is False
+    assert fast._unscoped(type("V", (), {"entity": plain, "parent": scoped})) is False
+
+
+# Reads compiled once per shape: the second read of a shape runs the kept SQL
+# with new values; it must give what the ORM gives for those values.
+SHAPES = [
+    ({"price": {"gt": "3"}}, {"price": {"gt": "8"}}),
+    ({"stock": {"eq": "1"}}, {"stock": {"eq": "3"}}),
+    (
+        {"stock": {"eq": "null"}, "id": {"gt": "1"}},
+        {"stock": {"eq": "null"}, "id": {"gt": "5"}},
+    ),
+    ({"stock": {"neq": "1"}}, {"stock": {"neq": "2"}}),
+    ({"id": {"in": "1,2"}}, {"id": {"in": "5,6,5"}}),  # the ORM drops repeats
+    ({"id": {"nin": "1,2,3"}}, {"id": {"nin": "4,5,6"}}),
+    ({"name": {"like": "Item 1%"}}, {"name": {"like": "%2"}}),
+    ({"name": {"ilike": "item 1%"}}, {"name": {"ilike": "ITEM 2"}}),
+    (
+        {"kindId": {"eq": "1"}, "price": {"lte": "5"}},
+        {"kindId": {"eq": "2"}, "price": {"lte": "9"}},
+    ),
+    (
+        {"or": [{"id": {"eq": "1"}}, {"stock": {"gte": "3"}}]},
+        {"or": [{"id": {"eq": "2"}}, {"stock": {"gte": "2"}}]},
+    ),
+    (
+        {"stock": {"isNull": "false"}, "id": {"lt": "3"}},
+        {"stock": {"isNull": "false"}, "id": {"lt": "9"}},
+    ),
+]
+
+
+def orm_rows(entity: Entity, where: dict) -> list[dict]:
+    """The rows the ORM itself returns for ``where`` (no shape cache)."""
+    from platform_core.entities.where import build_where
+
+    model = entity.info.model
+    queryset = model._default_manager.using(entity.alias).filter(
+        build_where(entity.info, where, from_text=True)
+    )
+    names = tuple(entity.info.fields)
+    attnames = [entity.info.fields[n].attname for n in names]
+    return [
+        dict(zip(names, row, strict=True))
+        for row in queryset.order_by("id").values_list(*attnames)
+    ]
+
+
+@pytest.mark.parametrize("first, second", SHAPES)
+def test_a_shape_read_again_with_new_values_gives_the_orm_rows(shop, first, second):
+    items = entities("shop")["item"]
+    assert items.find(first, from_text=True, limit=100) == orm_rows(items, first)
+    shapes = len(items._reads._shapes)
+    assert items.find(second, from_text=True, limit=100) == orm_rows(items, second)
+    assert len(items._reads._shapes) == shapes, "the second read compiled again"
+
+
+def test_reads_the_cache_cannot_derive_still_answer(shop):
+    items = entities("shop")["item"]
+    in_with_null = {"id": {"in": [1, None]}}
+    assert [r["id"] for r in items.find(in_with_null, limit=5)] == [1]
+    assert items._reads._shapes == {}  # not cached: the ORM answered
+    assert items.get({"id": 3})["name"] == "Item 3"
+    assert items.get({"id": 4})["name"] == "Item 4"
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
+    shop, database_url
+):
+    name = database_url.rsplit("/", 1)[1]
+    # Fast routes, and a write Django's request cycle serves.
+    requests = [
+        ("GET", "/items/1", None),
+        ("GET", "/items?limit=2", None),
+        ("PATCH", "/items/1", {"stock": 2}),
+    ]
+    with asgi_client(base_url="http://testserver/shop") as client:
+        for method, path, body in requests:
+            assert client.request(method, path, json=body).status_code == 200
+        with _pg_admin() as admin:
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}'"
+            )
+        try:
+            for method, path, body in requests:
+                down = client.request(method, path, json=body)
+                assert down.status_code == 503, (path, down.text)
+                assert down.json()["code"] == "SERVICE_UNAVAILABLE"
+        finally:
+            with _pg_admin() as admin:
+                admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        for method, path, body in requests:
+            assert client.request(method, path, json=body).status_code == 200
