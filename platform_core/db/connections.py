@@ -53,6 +53,8 @@ def database_settings(url: str, root: Path, where: str = "database.url") -> dict
 
 
 def _sqlite(config: dict, root: Path) -> None:
+    # Django's backend, with writers queued on a lock instead of sleeping.
+    config["ENGINE"] = "platform_core.db.backends.sqlite3"
     if config["NAME"] != ":memory:":
         name = Path(config["NAME"])
         config["NAME"] = str(name if name.is_absolute() else root / name)

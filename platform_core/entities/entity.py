@@ -159,8 +159,11 @@ class Entity:
         if not self.info.writable:
             raise APIError(READ_ONLY, 405, f'"{self.info.plural}" is read-only')
 
-    def _atomic(self, work):
+    def _atomic(self, work, in_transaction: bool = True):
+        """Run ``work`` in a transaction, its errors mapped to JSON errors."""
         try:
+            if not in_transaction:
+                return work()
             with transaction.atomic(using=self.alias):
                 return work()
         except (IntegrityError, DataError) as exc:
@@ -191,16 +194,21 @@ class Entity:
         keys = [tuple(getattr(o, a) for a in self._pk_attnames) for o in objects]
         key_names = self.info.primary_key
         select = (*names, *(n for n in key_names if n not in names))
-        rows = self._rows(self.queryset().filter(self._keys_q(keys)), select)
+        q = self.hooks.scope(self.info, "find", None) & self._keys_q(keys)
+        rows = self._read(q, self._pk_attnames, select, None, 0)
         by_key = {tuple(row[n] for n in key_names): row for row in rows}
         return [{n: by_key[key][n] for n in names} for key in keys]
 
-    def _create(self, body: Mapping, context: Any):
+    def _new(self, body: Mapping, context: Any):
+        """Return the unsaved row of ``body``, checked, with forced defaults."""
         require_object(body)
         attrs = read_body(
             self.info, {**body, **self.hooks.defaults(self.info, context)}, "insert"
         )
-        obj = self.info.model(**attrs)
+        return self.info.model(**attrs)
+
+    def _create(self, body: Mapping, context: Any):
+        obj = self._new(body, context)
         obj.save(force_insert=True, using=self.alias)
         return obj
 
@@ -211,8 +219,15 @@ class Entity:
         self._writable()
         names = check_fields(self.info, fields)
 
+        # Checked before the transaction: SQLite holds its write lock less.
+        objects = self._atomic(
+            lambda: [self._new(row, context) for row in rows], in_transaction=False
+        )
+
         def work():
-            return self._read_back([self._create(row, context) for row in rows], names)
+            for obj in objects:
+                obj.save(force_insert=True, using=self.alias)
+            return self._read_back(objects, names)
 
         stored = self._atomic(work)
         self.announce("saved", stored)

@@ -13,9 +13,10 @@ Where the view runs: SQLite reads run on the event loop's own thread, with
 the loop set aside for the call so Django treats it as the synchronous code
 it is. In WAL mode a read never waits for a lock and takes microseconds
 (better-sqlite3 serves Platformatic the same way); a thread hop would cost
-more than the query. SQLite writes go to one writer thread per process, so
-writers queue here instead of sleeping in SQLite's busy handler; other
-databases use a pool of threads, each with its own connection.
+more than the query. An SQLite write runs there too when the database's
+write lock is free at once; when it is taken, the write goes to one writer
+thread per process, which waits for it, so the loop never waits on a lock.
+Other databases use a pool of threads, each with its own connection.
 
 Everything else goes to Django unchanged: other methods, other views and
 entities whose hooks scope rows (the authorization plug-in gets Django's
@@ -40,6 +41,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
+from platform_core.db.backends.sqlite3.base import WouldWait, no_wait
 from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
 from platform_core.gateway import errors
@@ -131,10 +133,11 @@ class FastRoutes:
         started = time.perf_counter()
         with request_context(route.spec.id, headers) as context:
             request = FastRequest(scope, headers, body)
-            if _on_sqlite(view_class) and not write:
-                status, extra, content = _off_loop(
-                    self.serve, view_class, request, kwargs
-                )
+            answer = None
+            if _on_sqlite(view_class):
+                answer = _off_loop(self.serve, view_class, request, kwargs, write)
+            if answer is not None:
+                status, extra, content = answer
             else:
                 executor = self.writer if _on_sqlite(view_class) else self.pool
                 run = contextvars.copy_context().run
@@ -180,15 +183,31 @@ class FastRoutes:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def serve(self, view_class: type, request: FastRequest, kwargs: dict) -> tuple:
-        """Call the view method in this thread; return (status, headers, body)."""
+    def serve(
+        self,
+        view_class: type,
+        request: FastRequest,
+        kwargs: dict,
+        without_waiting: bool = False,
+    ) -> tuple | None:
+        """Call the view method in this thread; return (status, headers, body).
+
+        ``without_waiting``: return None, having written nothing, when an
+        SQLite write would wait for the write lock.
+        """
         view = view_class()
         view.setup(request, **kwargs)
         view.headers, view.format_kwarg = {}, None
         alias = view.get_entity().alias
         connections[alias].close_if_unusable_or_obsolete()
         try:
-            response = getattr(view, request.method.lower())(request, **kwargs)
+            if without_waiting:
+                with no_wait():
+                    response = getattr(view, request.method.lower())(request, **kwargs)
+            else:
+                response = getattr(view, request.method.lower())(request, **kwargs)
+        except WouldWait:
+            return None
         except APIError as exc:
             response = errors.exception_handler(exc, None)
         except (OperationalError, InterfaceError) as exc:

@@ -1,6 +1,9 @@
 """Concurrent writers on one SQLite file wait their turn: never "database is locked"."""
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -43,3 +46,71 @@ def test_concurrent_read_then_write_transactions_all_succeed(db_service):
         thread.join(timeout=120)
     assert errors == []
     assert counters.count() == 1 + THREADS * WRITES
+
+
+def test_writers_in_other_processes_queue_on_the_lock_file(db_service):
+    """Two processes append rows at once; every write lands, none is refused."""
+    alias = f"joule_{db_service.label}"
+    name = connections[alias].settings_dict["NAME"]
+    with connections[alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE marks (id INTEGER PRIMARY KEY, who TEXT)")
+    script = (
+        "import sys, django\n"
+        "from django.conf import settings\n"
+        "settings.configure(DATABASES={'default': {'ENGINE': "
+        "'platform_core.db.backends.sqlite3', 'NAME': sys.argv[1], "
+        "'OPTIONS': {'timeout': 20, 'transaction_mode': 'IMMEDIATE'}}})\n"
+        "django.setup()\n"
+        "from django.db import connection, transaction\n"
+        "for i in range(200):\n"
+        "    with transaction.atomic():\n"
+        "        connection.cursor().execute("
+        "'INSERT INTO marks (who) VALUES (%s)', [sys.argv[2]])\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, name, who], stderr=subprocess.PIPE
+        )
+        for who in ("a", "b")
+    ]
+    errors = [run.communicate(timeout=120)[1].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT who, COUNT(*) FROM marks GROUP BY who ORDER BY who")
+        assert cursor.fetchall() == [("a", 200), ("b", 200)]
+    assert Path(f"{name}.joule-lock").exists()
+
+
+def test_a_write_that_may_not_wait_raises_before_writing(db_service):
+    from django.db import transaction
+
+    from platform_core.db.backends.sqlite3.base import WouldWait, no_wait
+
+    alias = f"joule_{db_service.label}"
+    with connections[alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE marks (id INTEGER PRIMARY KEY, who TEXT)")
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with transaction.atomic(using=alias):
+            connections[alias].cursor().execute(
+                "INSERT INTO marks (who) VALUES ('holder')"
+            )
+            holding.set()
+            release.wait(30)
+        connections[alias].close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(30)
+    try:
+        with pytest.raises(WouldWait), no_wait(), transaction.atomic(using=alias):
+            connections[alias].cursor().execute("INSERT INTO marks (who) VALUES ('x')")
+    finally:
+        release.set()
+        thread.join(30)
+    with transaction.atomic(using=alias):  # the lock is free again: no wait
+        connections[alias].cursor().execute("INSERT INTO marks (who) VALUES ('y')")
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT who FROM marks ORDER BY id")
+        assert cursor.fetchall() == [("holder",), ("y",)]

@@ -1,0 +1,1 @@
+"""Database backends the platform configures in place of Django's own."""

@@ -1,0 +1,143 @@
+"""Django's SQLite backend with writers queued instead of sleeping.
+
+SQLite lets one writer in at a time; others retry in its busy handler,
+sleeping 1, 2, 5 ... up to 100 ms between tries, so under steady writes a
+waiter can lose the race for seconds. Here each transaction (``BEGIN
+IMMEDIATE``, when SQLite takes its write lock) first takes a lock of the
+database file: a thread lock within the process, then ``flock`` on
+``<database>.joule-lock`` across processes, polled at most 0.5 ms apart.
+Both are released at commit or rollback, when SQLite releases its own. The
+wait is bounded by the connection's busy timeout; past it, the usual
+"database is locked" error. Inside ``no_wait()`` a transaction that would
+have to wait raises ``WouldWait`` instead, before anything is written (the
+fast routes then hand the write to a thread that may wait)::
+
+    DATABASES = {"default": {"ENGINE": "platform_core.db.backends.sqlite3", ...}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+from django.db.backends.sqlite3 import base
+
+_locks: dict[str, threading.Lock] = {}
+_files: dict[str, tuple[int, int]] = {}  # database -> (pid, file descriptor)
+_guard = threading.Lock()
+_no_wait = threading.local()
+
+
+class WouldWait(Exception):
+    """The write lock is taken and the caller asked not to wait for it."""
+
+
+@contextlib.contextmanager
+def no_wait() -> Iterator[None]:
+    """In this block, transactions that would wait raise WouldWait."""
+    _no_wait.on = True
+    try:
+        yield
+    finally:
+        _no_wait.on = False
+
+
+def _lock_file(name: str) -> int:
+    """Return this process's descriptor of the lock file (reopened after fork)."""
+    pid, fd = _files.get(name, (None, -1))
+    if pid != os.getpid():
+        fd = os.open(f"{name}.joule-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        _files[name] = (os.getpid(), fd)
+    return fd
+
+
+class WriteLock:
+    """The write lock of one database file, for one connection."""
+
+    def __init__(self, name: str, timeout: float) -> None:
+        self.name = name
+        self.timeout = timeout
+        with _guard:
+            self.thread_lock = _locks.setdefault(name, threading.Lock())
+        self.held = False
+
+    def acquire(self) -> bool:
+        """Take the lock; False when the timeout passed first."""
+        waits = not getattr(_no_wait, "on", False)
+        deadline = time.monotonic() + self.timeout
+        if not self.thread_lock.acquire(timeout=self.timeout if waits else 0):
+            if not waits:
+                raise WouldWait(self.name)
+            return False
+        delay = 0.00005
+        with _guard:
+            fd = _lock_file(self.name)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.held = True
+                return True
+            except BlockingIOError:
+                if not waits:
+                    self.thread_lock.release()
+                    raise WouldWait(self.name) from None
+                if time.monotonic() >= deadline:
+                    self.thread_lock.release()
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 0.0005)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            fcntl.flock(_files[self.name][1], fcntl.LOCK_UN)
+            self.thread_lock.release()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    """SQLite with transactions queued on a per-file write lock."""
+
+    def _write_lock(self) -> WriteLock | None:
+        if self.is_in_memory_db():
+            return None
+        if getattr(self, "_joule_lock", None) is None:
+            timeout = self.settings_dict.get("OPTIONS", {}).get("timeout", 5)
+            self._joule_lock = WriteLock(self.settings_dict["NAME"], timeout)
+        return self._joule_lock
+
+    def _start_transaction_under_autocommit(self):
+        lock = self._write_lock()
+        if lock is not None and not lock.held and not lock.acquire():
+            raise self.Database.OperationalError("database is locked")
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        lock = getattr(self, "_joule_lock", None)
+        if lock is not None:
+            lock.release()
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self._release()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self._release()
+
+    def _close(self):
+        try:
+            return super()._close()
+        finally:
+            self._release()
