@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
@@ -136,20 +136,19 @@ class FastRoutes:
             answer = None
             if _on_sqlite(view_class):
                 answer = _off_loop(self.serve, view_class, request, kwargs, write)
-            if answer is not None:
-                status, extra, content = answer
-            else:
-                executor = self.writer if _on_sqlite(view_class) else self.pool
-                run = contextvars.copy_context().run
-                (
-                    status,
-                    extra,
-                    content,
-                ) = await asyncio.get_running_loop().run_in_executor(
-                    executor, run, self.serve, view_class, request, kwargs
-                )
+            if answer is None:
+                answer = await self._in_thread(view_class, request, kwargs)
+            status, extra, content = answer
             await self._send(send, status, extra, content, context.request_id)
             log_request(scope["method"], scope["path"], status, started)
+
+    async def _in_thread(self, view_class, request, kwargs) -> tuple:
+        """Serve in the SQLite writer thread or the pool, in this context."""
+        executor = self.writer if _on_sqlite(view_class) else self.pool
+        run = contextvars.copy_context().run
+        return await asyncio.get_running_loop().run_in_executor(
+            executor, run, self.serve, view_class, request, kwargs
+        )
 
     def target(self, scope: dict) -> tuple | None:
         """Return (route, view class, kwargs) when the fast path serves ``scope``."""
@@ -157,10 +156,13 @@ class FastRoutes:
         route = scope.get(ROUTE_KEY) or self.registry.match(path)
         if route is None or route.spec.kind != "db":
             return None
+        urlconf = urlconf_for(route.spec)
+        if "urlpatterns" not in urlconf.__dict__:
+            # Not built yet (start-up, or the schema changed): building reads
+            # the database, which Django does in its own thread.
+            return None
         try:
-            match = get_resolver(urlconf_for(route.spec)).resolve(
-                path[len(route.prefix) :] or "/"
-            )
+            match = get_resolver(urlconf).resolve(path[len(route.prefix) :] or "/")
         except Resolver404:
             return None
         view_class = getattr(match.func, "view_class", None)
@@ -213,9 +215,6 @@ class FastRoutes:
         except (OperationalError, InterfaceError) as exc:
             logger.warning("database unavailable: %s", exc)
             response = errors.error_response(503, "The database is unavailable")
-        except DatabaseError:
-            logger.exception("database error on %s %s", request.method, request.path)
-            response = errors.error_response(500, "Internal server error")
         except Exception:
             logger.exception("error on %s %s", request.method, request.path)
             response = errors.error_response(500, "Internal server error")

@@ -228,3 +228,17 @@ def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
                 admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
         for method, path, body in requests:
             assert client.request(method, path, json=body).status_code == 200
+
+
+def test_routes_not_built_yet_are_built_by_django_then_served_fast(
+    shop, django_requests
+):
+    from platform_core.gateway.routing import forget_urlconfs
+
+    forget_urlconfs(service_id="shop")  # as after a schema change
+    with asgi_client(base_url="http://testserver/shop") as client:
+        first = client.get("/items/2")
+        second = client.get("/items/2")
+    assert first.json() == second.json()
+    assert first.json()["name"] == "Item 2"
+    assert django_requests == ["/shop/items/2"]  # the second took the fast route
