@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -149,8 +150,6 @@ class CompiledReads:
 
     def _compile(self, key: tuple, queryset, params: list, connection) -> Shape | None:
         """Compile ``queryset``; keep its SQL when its parameters are ``params``."""
-        from django.core.exceptions import EmptyResultSet, FullResultSet
-
         compiler = queryset.query.get_compiler(using=self.alias)
         try:
             sql, orm_params = compiler.as_sql()

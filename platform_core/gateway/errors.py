@@ -81,14 +81,19 @@ class JsonErrorMiddleware:
 
     def process_exception(self, request, exception):
         """Return the JSON error for client errors; let others propagate."""
-        if isinstance(exception, Http404):
-            return error_response(404, str(exception) or "Not found")
-        if isinstance(exception, SuspiciousOperation):
-            return error_response(400, "Bad request")
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.warning("database unavailable: %s", exception)
-            return error_response(503, "The database is unavailable; retry later")
-        return None
+        return exception_response(exception)
+
+
+def exception_response(exception: Exception) -> JsonResponse | None:
+    """Return the JSON error of a client error or a lost database, else None."""
+    if isinstance(exception, Http404):
+        return error_response(404, str(exception) or "Not found")
+    if isinstance(exception, SuspiciousOperation):
+        return error_response(400, "Bad request")
+    if isinstance(exception, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exception)
+        return error_response(503, "The database is unavailable; retry later")
+    return None
 
 
 def server_error(request):

@@ -28,6 +28,7 @@ full request)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -37,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
@@ -202,22 +203,19 @@ class FastRoutes:
         view.headers, view.format_kwarg = {}, None
         alias = view.get_entity().alias
         connections[alias].close_if_unusable_or_obsolete()
+        handler = getattr(view, request.method.lower())
         try:
-            if without_waiting:
-                with no_wait():
-                    response = getattr(view, request.method.lower())(request, **kwargs)
-            else:
-                response = getattr(view, request.method.lower())(request, **kwargs)
+            with no_wait() if without_waiting else contextlib.nullcontext():
+                response = handler(request, **kwargs)
         except WouldWait:
             return None
         except APIError as exc:
             response = errors.exception_handler(exc, None)
-        except (OperationalError, InterfaceError) as exc:
-            logger.warning("database unavailable: %s", exc)
-            response = errors.error_response(503, "The database is unavailable")
-        except Exception:
-            logger.exception("error on %s %s", request.method, request.path)
-            response = errors.error_response(500, "Internal server error")
+        except Exception as exc:  # answered as Django's middleware would
+            response = errors.exception_response(exc)
+            if response is None:
+                logger.exception("error on %s %s", request.method, request.path)
+                response = errors.error_response(500, "Internal server error")
         finally:
             connections[alias].close_if_unusable_or_obsolete()
         extra = [(k.lower().encode(), str(v).encode()) for k, v in response.items()]

@@ -223,6 +223,10 @@ def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
                 down = client.request(method, path, json=body)
                 assert down.status_code == 503, (path, down.text)
                 assert down.json()["code"] == "SERVICE_UNAVAILABLE"
+                # the same message whichever path answered
+                assert down.json()["message"] == (
+                    "The database is unavailable; retry later"
+                )
         finally:
             with _pg_admin() as admin:
                 admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
