@@ -32,6 +32,18 @@ class PlatformCoreConfig(AppConfig):
         register_lookups()
         schema_forgotten.connect(forget_urlconfs)
         schema_forgotten.connect(forget_entities)
+        connect_event_handlers()
+
+
+def connect_event_handlers() -> None:
+    """Send every entity event to the channel layer and the webhooks (once)."""
+    from platform_core.events import events
+    from platform_core.events.layer import publisher
+    from platform_core.events.webhooks import webhooks
+
+    for handler in (publisher, webhooks):
+        if not events.is_registered("*", handler):
+            events.register("*", handler)
 
 
 def apply_sql_migrations(sender, using: str = "default", **kwargs) -> None:

@@ -91,6 +91,44 @@ def asgi_client(**kwargs: Any) -> httpx.Client:
     return httpx.Client(transport=ASGIThreadTransport(build_application()), **kwargs)
 
 
+@contextlib.contextmanager
+def live_server(app: Any = None) -> Iterator[str]:
+    """Serve the platform with uvicorn in a thread; yield its ``http://`` URL.
+
+    A real server on a loopback port, in this process: services registered
+    by the test are served, and websockets (GraphQL subscriptions) work.
+    """
+    import socket
+
+    import uvicorn
+
+    from platform_core.gateway.asgi import build_application
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app or build_application(),
+        lifespan="on",
+        log_config=None,
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, daemon=True
+    )
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            thread.join(0.01)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test whose server is absent; under JOULE_REQUIRE_SERVICES=1, fail."""
     import pytest

@@ -36,6 +36,10 @@ class Entities:
     def __iter__(self):
         return iter(self._entities.values())
 
+    def by_name(self, name: str) -> Entity | None:
+        """Return the entity called ``name``, or None."""
+        return self._entities.get(name)
+
     def by_plural(self, plural: str) -> Entity | None:
         """Return the entity whose plural is ``plural``, or None."""
         return next(

@@ -54,6 +54,7 @@ class Entity:
         self.info = info
         self.alias = schema.alias
         self.event = f"{schema.service}.{info.entity}"
+        self.publishes = _publishes(schema.service)
         self.hooks = hooks or EntityHooks()
         self._attnames = {f.name: f.attname for f in info.fields.values()}
         self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
@@ -174,7 +175,12 @@ class Entity:
             raise bad_request(INVALID_VALUE, f"Invalid value: {exc}") from None
 
     def announce(self, kind: str, rows: list[dict]) -> None:
-        """Publish ``<service>.<entity>.<kind>`` for each row once committed."""
+        """Publish ``<service>.<entity>.<kind>`` for each row once committed.
+
+        Nothing is published when the service sets ``[db] events = false``.
+        """
+        if not self.publishes:
+            return
         event = f"{self.event}.{kind}"
         transaction.on_commit(
             lambda: [publish(event, row) for row in rows], using=self.alias
@@ -345,3 +351,13 @@ class Entity:
         rows = self._atomic(work)
         self.announce("deleted", rows)
         return rows
+
+
+def _publishes(service_id: str) -> bool:
+    """Return whether db service ``service_id`` publishes events (``[db] events``)."""
+    from platform_core.config import get_config
+
+    for spec in get_config().services:
+        if spec.id == service_id and spec.kind == "db":
+            return spec.options.events
+    return True

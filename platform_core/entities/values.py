@@ -29,6 +29,20 @@ from platform_core.exceptions import (
 )
 from platform_core.introspection import FieldInfo
 
+
+def json_default(value: Any) -> Any:
+    """Return what orjson writes for a value it has no type for (``default=``).
+
+    Decimals become strings and binary becomes base64, the forms
+    ``to_python`` reads back.
+    """
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
 _INT_RE = re.compile(r"^-?\d+$")
 _BOOLS = {"true": True, "false": False}
 

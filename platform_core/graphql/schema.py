@@ -8,6 +8,8 @@ For each entity ``post`` (plural ``posts``, key ``id``)::
     savePost(input): Post               (insert, or update when the key exists)
     insertPosts(inputs): [Post!]!
     deletePosts(where): [Post!]!        (returns the deleted rows)
+    postSaved: Post!                    (subscription: every insert and update)
+    postDeleted: Post!                  (subscription: every delete)
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from platform_core.entities import Entities, Entity
 from platform_core.exceptions import INVALID_VALUE, bad_request
 from platform_core.graphql.converter import input_scalar
 from platform_core.graphql.loaders import check_limit, order_of, plain, prefetch
+from platform_core.graphql.subscriptions import (
+    subscription_events,
+    subscription_fields,
+)
 from platform_core.graphql.types import SchemaTypes
 from platform_core.kinds.db import DbOptions
 
@@ -123,9 +129,10 @@ def _delete_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 def build_schema(entities: Entities, options: DbOptions) -> graphene.Schema:
     """Return the graphene schema of a db service's entities."""
     types = SchemaTypes(entities, options)
-    queries, mutations = {}, {}
+    queries, mutations, subscriptions = {}, {}, {}
     for entity in entities:
         info = entity.info
+        subscriptions.update(subscription_fields(types, entity))
         pascal = naming.pascal(info.entity)
         queries[info.plural] = _list_field(types, entity)
         queries[f"count{naming.pascal(info.plural)}"] = _count_field(types, entity)
@@ -144,4 +151,17 @@ def build_schema(entities: Entities, options: DbOptions) -> graphene.Schema:
     mutation = (
         type("Mutation", (graphene.ObjectType,), mutations) if mutations else None
     )
-    return graphene.Schema(query=query, mutation=mutation, auto_camelcase=False)
+    subscription = (
+        type("Subscription", (graphene.ObjectType,), subscriptions)
+        if subscriptions
+        else None
+    )
+    schema = graphene.Schema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        auto_camelcase=False,
+    )
+    # The event each subscription field follows, for the websocket consumer.
+    schema.subscription_events = subscription_events(entities.schema.service, entities)
+    return schema

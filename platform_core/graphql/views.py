@@ -8,22 +8,57 @@ answer 400 with ``errors``, resolver errors carry ``extensions.code``::
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
+from graphql import GraphQLError
 
 from platform_core.config import get_config
 from platform_core.entities import Entities
+from platform_core.exceptions import INTERNAL_ERROR, SERVICE_UNAVAILABLE, APIError
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.schema import build_schema
 from platform_core.kinds.db import DbOptions
+
+logger = logging.getLogger("joule.graphql")
+
+
+def format_error(error: Exception) -> dict:
+    """Return a GraphQL error as answered to clients.
+
+    The client's own errors stay as they are, the database down becomes a
+    503 and anything else a bare 500 (logged).
+    Messages of unexpected exceptions (driver texts, SQL) never reach clients.
+    """
+    if not isinstance(error, GraphQLError):
+        return {"message": str(error)}  # the view's own (HttpError: 405, 413)
+    cause = error.original_error
+    if cause is None or isinstance(cause, APIError | GraphQLError):
+        return error.formatted
+    if isinstance(cause, OperationalError | InterfaceError):
+        replacement = APIError(
+            SERVICE_UNAVAILABLE, 503, "The database is unavailable; retry later"
+        )
+    else:
+        logger.error("GraphQL resolver failed", exc_info=cause)
+        replacement = APIError(INTERNAL_ERROR, 500, "Internal server error")
+    return GraphQLError(
+        replacement.message,
+        nodes=error.nodes,
+        path=error.path,
+        original_error=replacement,
+    ).formatted
 
 
 class LimitedGraphQLView(GraphQLView):
     """graphene-django's view with the platform's limits on documents."""
 
     max_query_size = 20_000
+    format_error = staticmethod(format_error)
 
     def __init__(self, max_query_size: int | None = None, **kwargs):
         super().__init__(**kwargs)

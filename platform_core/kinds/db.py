@@ -12,9 +12,11 @@ generated API plug into this kind::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from platform_core.config.reader import TableReader
-from platform_core.exceptions import ConfigError
+from platform_core.events.webhooks import Webhook
+from platform_core.exceptions import ConfigError, did_you_mean
 from platform_core.kinds.base import Kind
 
 
@@ -31,6 +33,38 @@ class DbOptions:
     limit_max: int = 100
     # events: publish <service>.<entity>.saved|deleted on every write.
     events: bool = True
+    # webhooks: [[webhooks]] entries; each event is POSTed to the matching ones.
+    webhooks: tuple[Webhook, ...] = ()
+
+
+def _webhook(table: TableReader) -> Webhook:
+    """Read one ``[[webhooks]]`` table."""
+    events = table.get("events", list, ["saved", "deleted"])
+    webhook = Webhook(
+        entity=table.get("entity", str),
+        url=table.get("url", str),
+        events=tuple(events),
+        secret=table.get("secret", str, None),
+        retries=table.get("retries", int, 5),
+        backoff=float(table.get("backoff", (int, float), 0.5)),
+        timeout=float(table.get("timeout", (int, float), 5.0)),
+    )
+    table.finish()
+    if not webhook.url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{table.where('url')}: {webhook.url!r} must start with http:// or https://"
+        )
+    unknown = [e for e in events if e not in ("saved", "deleted")]
+    if unknown or not events:
+        raise ConfigError(
+            f'{table.where("events")}: {events!r} must list "saved" and/or "deleted"'
+        )
+    if webhook.retries < 0 or webhook.backoff < 0 or webhook.timeout <= 0:
+        raise ConfigError(
+            f"{table.where('retries')}: retries and backoff must be 0 or more "
+            f"and timeout more than 0"
+        )
+    return webhook
 
 
 class DbKind(Kind):
@@ -49,6 +83,7 @@ class DbKind(Kind):
             limit_default=limit.get("default", int, 10),
             limit_max=limit.get("max", int, 100),
             events=db.get("events", bool, True),
+            webhooks=tuple(_webhook(t) for t in reader.tables("webhooks")),
         )
         limit.finish()
         db.finish()
@@ -67,12 +102,33 @@ class DbKind(Kind):
         from platform_core.rest.routes import docs_patterns, entity_patterns
 
         entities = Entities(get_schema(spec))
+        for number, hook in enumerate(spec.options.webhooks):
+            if hook.entity != "*" and entities.by_name(hook.entity) is None:
+                raise ConfigError(
+                    f"{spec.source}: webhooks[{number}].entity: no entity "
+                    f"'{hook.entity}' in service '{spec.id}'."
+                    + did_you_mean(hook.entity, [e.info.entity for e in entities])
+                )
         generated = entity_patterns(entities, spec.options)
         return [
             *super().urlpatterns(spec),
             *generated,
             *docs_patterns(spec, generated),
             *graphql_patterns(entities, spec.options),
+        ]
+
+    def websocket_urlpatterns(self, spec) -> list:
+        """Return the service's own websocket routes, then GraphQL over websockets."""
+        from django.urls import re_path
+
+        from platform_core.graphql.consumers import GraphQLTransportWSConsumer
+
+        consumer = GraphQLTransportWSConsumer.as_asgi(
+            schema=lambda: graphql_schema_of(spec)
+        )
+        return [
+            *super().websocket_urlpatterns(spec),
+            re_path(r"^graphql/?$", consumer, name="graphql-ws"),
         ]
 
     def links(self, spec) -> dict[str, str]:
@@ -98,3 +154,17 @@ class DbKind(Kind):
         if pending:
             return False, f"{len(pending)} migration(s) not applied: run dbmigrate"
         return True, "ok"
+
+
+def graphql_schema_of(spec) -> Any:
+    """Return the graphene schema the service's ``/graphql`` route serves.
+
+    It is the one of the service's current URLconf, built on first use and
+    rebuilt when the service's tables change.
+    """
+    from platform_core.gateway.routing import urlconf_for
+
+    for pattern in urlconf_for(spec).urlpatterns:
+        if getattr(pattern, "name", None) == "graphql":
+            return pattern.callback.view_initkwargs["schema"]
+    raise LookupError(f"{spec.id}: no GraphQL route")

@@ -9,8 +9,6 @@ the OpenAPI description (``rest.openapi``)::
 
 from __future__ import annotations
 
-import base64
-import decimal
 from typing import Any
 
 import orjson
@@ -22,6 +20,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from platform_core.entities.entity import Entity
+from platform_core.entities.values import json_default
 from platform_core.exceptions import (
     INVALID_BODY,
     NOT_FOUND,
@@ -37,20 +36,12 @@ from platform_core.rest.openapi import EntitySchema
 from platform_core.rest.params import ListParams, parse_fields, parse_list, parse_only
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes | memoryview):
-        return base64.b64encode(bytes(value)).decode()
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
 def json_response(
     data: Any, status: int = 200, headers: dict | None = None
 ) -> HttpResponse:
     """Return ``data`` as a JSON response written by orjson."""
     return HttpResponse(
-        orjson.dumps(data, default=_default),
+        orjson.dumps(data, default=json_default),
         status=status,
         content_type="application/json",
         headers=headers,

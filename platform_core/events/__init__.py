@@ -1,7 +1,9 @@
 """Entity events: ``<service>.<entity>.saved|deleted`` after each committed write.
 
-Handlers register explicitly; the channel layer (subscriptions, webhooks)
-plugs in as another consumer::
+Handlers register explicitly. Two platform handlers receive every event:
+``events.layer`` sends it to its group on the Channels layer (GraphQL
+subscriptions, other processes over Redis) and ``events.webhooks`` POSTs it
+to the URLs configured for the entity::
 
     @on("products.product.saved")
     def reindex(event, row): ...
@@ -31,6 +33,10 @@ class EventRegistry:
         """Call ``handler(event, row)`` for each ``event`` published."""
         self._handlers[event].append(handler)
         return handler
+
+    def is_registered(self, event: str, handler: Handler) -> bool:
+        """Return whether ``handler`` is called for ``event``."""
+        return handler in self._handlers.get(event, ())
 
     def unregister(self, event: str, handler: Handler) -> None:
         """Stop calling ``handler`` for ``event``."""

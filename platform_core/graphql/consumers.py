@@ -1,0 +1,315 @@
+"""GraphQL over websockets at ``/<prefix>/graphql``: the graphql-transport-ws protocol.
+
+A Channels consumer speaking the protocol of the ``graphql-ws`` client:
+``connection_init`` → ``connection_ack``, ``ping``/``pong``, ``subscribe`` →
+``next``… ``complete`` (or ``error``), and the client's ``complete``. It
+closes with the protocol's codes: 4400 invalid message, 4401 subscribe
+before the ack, 4403 refused by ``authorize``, 4406 wrong subprotocol, 4408
+no ``connection_init`` in time, 4409 duplicate id, 4429 a second init, 4500
+schema unavailable. Subscriptions join the channel-layer group of their
+event (``events.layer``); queries and mutations are answered once::
+
+    re_path(r"^graphql/?$", GraphQLTransportWSConsumer.as_asgi(schema=get_schema))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import graphene
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+from graphql.execution import ExecutionContext
+from graphql.execution.collect_fields import collect_fields
+
+from platform_core.config import get_config
+from platform_core.events.layer import group_name, publisher
+from platform_core.graphql.limits import validation_rules
+from platform_core.graphql.subscriptions import (
+    SubscriptionPlan,
+    payloads,
+    plan,
+    run,
+)
+from platform_core.graphql.views import format_error
+
+logger = logging.getLogger("joule.graphql")
+PROTOCOL = "graphql-transport-ws"
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: close the socket with ``code``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _invalid(reason: str = "Invalid message received") -> ProtocolError:
+    return ProtocolError(4400, reason)
+
+
+class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
+    """Serve one service's GraphQL schema over a websocket.
+
+    ``schema`` is a callable returning the service's graphene schema (run in
+    a thread: it may read the database). Override ``authorize`` to check the
+    ``connection_init`` payload.
+    """
+
+    init_timeout = 3.0
+
+    def __init__(
+        self, *args: Any, schema: Callable[[], graphene.Schema], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.get_schema = schema
+        self.schema: graphene.Schema | None = None
+        self.init_received = False
+        self.acknowledged = False
+        self.connection_params: dict = {}
+        self.operations: dict[str, SubscriptionPlan | None] = {}
+        self.groups_joined: dict[str, int] = {}
+        self._init_timer: asyncio.TimerHandle | None = None
+
+    # connection
+
+    async def connect(self) -> None:
+        """Accept the protocol, or close with 4406 / 4500."""
+        if PROTOCOL not in self.scope.get("subprotocols", ()):
+            await self.accept()
+            await self.close(4406, "Subprotocol not acceptable")
+            return
+        await self.accept(PROTOCOL)
+        try:
+            self.schema = await database_sync_to_async(self.get_schema)()
+        except Exception:
+            logger.exception("GraphQL schema unavailable for %s", self.scope["path"])
+            await self.close(4500, "The GraphQL schema is unavailable; retry later")
+            return
+        publisher.attach(asyncio.get_running_loop())
+        self._init_timer = asyncio.get_running_loop().call_later(
+            self.init_timeout, lambda: asyncio.ensure_future(self._init_timed_out())
+        )
+
+    async def _init_timed_out(self) -> None:
+        if not self.init_received:
+            await self.close(4408, "Connection initialisation timeout")
+
+    async def disconnect(self, code: int) -> None:
+        """Leave every group and forget the operations."""
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.clear()
+        self.operations.clear()
+
+    async def authorize(self, params: dict) -> bool:
+        """Return whether a client with this ``connection_init`` payload may stay."""
+        return True
+
+    # client messages
+
+    async def receive(self, text_data: str | None = None, bytes_data=None) -> None:
+        """Handle one protocol message; close the socket when it is invalid."""
+        try:
+            await self._handle(self._message(text_data))
+        except ProtocolError as exc:
+            await self.close(exc.code, exc.reason)
+
+    def _message(self, text: str | None) -> dict:
+        if text is None:
+            raise _invalid("Messages must be text")
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise _invalid("Message is not JSON") from None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise _invalid('Message needs a "type"')
+        return message
+
+    async def _handle(self, message: dict) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._init(message.get("payload"))
+        elif kind == "ping":
+            await self._send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            await self._complete(message)
+        else:
+            raise _invalid(f'Unknown message type "{kind}"')
+
+    async def _init(self, payload: Any) -> None:
+        if self.init_received:
+            raise ProtocolError(4429, "Too many initialisation requests")
+        self.init_received = True
+        if payload is not None and not isinstance(payload, dict):
+            raise _invalid("connection_init payload must be an object")
+        self.connection_params = payload or {}
+        if not await self.authorize(self.connection_params):
+            raise ProtocolError(4403, "Forbidden")
+        self.acknowledged = True
+        await self._send({"type": "connection_ack"})
+
+    async def _subscribe(self, message: dict) -> None:
+        if not self.acknowledged:
+            raise ProtocolError(4401, "Unauthorized")
+        operation_id, payload = message.get("id"), message.get("payload")
+        if not isinstance(operation_id, str) or not operation_id:
+            raise _invalid('subscribe needs a string "id"')
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            raise _invalid('subscribe needs a payload with a "query" string')
+        if not isinstance(payload.get("variables") or {}, dict) or not isinstance(
+            payload.get("operationName") or "", str
+        ):
+            raise _invalid("variables must be an object, operationName a string")
+        if operation_id in self.operations:
+            raise ProtocolError(4409, f"Subscriber for {operation_id} already exists")
+        self.operations[operation_id] = None
+        errors = await self._start(operation_id, payload)
+        if errors:
+            self.operations.pop(operation_id, None)
+            await self._send({"id": operation_id, "type": "error", "payload": errors})
+
+    async def _complete(self, message: dict) -> None:
+        operation_id = message.get("id")
+        if not isinstance(operation_id, str):
+            raise _invalid('complete needs a string "id"')
+        subscription = self.operations.pop(operation_id, None)
+        if subscription is not None:
+            await self._leave(group_name(subscription.event))
+
+    # operations
+
+    async def _start(self, operation_id: str, payload: dict) -> list[dict]:
+        """Start an operation; return the errors that refuse it."""
+        limits = get_config().graphql
+        query = payload["query"]
+        if len(query) > limits.max_query_size:
+            return [
+                {
+                    "message": f"The query is longer than {limits.max_query_size} "
+                    "characters"
+                }
+            ]
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return [exc.formatted]
+        schema = self.schema.graphql_schema
+        errors = validate(schema, document, validation_rules(limits))
+        if errors:
+            return [error.formatted for error in errors]
+        context = ExecutionContext.build(
+            schema,
+            document,
+            raw_variable_values=payload.get("variables"),
+            operation_name=payload.get("operationName"),
+        )
+        if isinstance(context, list):
+            return [error.formatted for error in context]
+        if context.operation.operation != OperationType.SUBSCRIPTION:
+            asyncio.ensure_future(self._answer_once(operation_id, document, payload))
+            return []
+        fields = collect_fields(
+            schema,
+            context.fragments,
+            context.variable_values,
+            schema.subscription_type,
+            context.operation.selection_set,
+        )
+        root = next(iter(fields.values()))[0]
+        subscription = plan(
+            operation_id, self.schema, document, root, context.fragments, payload
+        )
+        self.operations[operation_id] = subscription
+        await self._join(group_name(subscription.event))
+        return []
+
+    async def _answer_once(self, operation_id: str, document, payload: dict) -> None:
+        """Run a query or mutation in a thread; send ``next`` and ``complete``."""
+        result = await database_sync_to_async(execute)(
+            self.schema.graphql_schema,
+            document,
+            context_value=self._context(),
+            variable_values=payload.get("variables"),
+            operation_name=payload.get("operationName"),
+        )
+        if self.operations.pop(operation_id, "gone") is None:
+            await self._send(
+                {"id": operation_id, "type": "next", "payload": _formatted(result)}
+            )
+            await self._send({"id": operation_id, "type": "complete"})
+
+    def _context(self) -> Any:
+        return None
+
+    async def _join(self, group: str) -> None:
+        if not self.groups_joined.get(group):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined[group] = self.groups_joined.get(group, 0) + 1
+
+    async def _leave(self, group: str) -> None:
+        self.groups_joined[group] -= 1
+        if not self.groups_joined[group]:
+            del self.groups_joined[group]
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # events
+
+    async def joule_event(self, message: dict) -> None:
+        """Send ``next`` to every subscription following the message's event."""
+        for subscription in list(self.operations.values()):
+            if subscription is None or subscription.event != message["event"]:
+                continue
+            answer = await payloads().get(
+                (message["id"], *subscription.key),
+                lambda s=subscription: self._execute(s, message["row"]),
+            )
+            if subscription.id in self.operations:
+                await self.send(
+                    text_data=(
+                        f'{{"id":{orjson.dumps(subscription.id).decode()},'
+                        f'"type":"next","payload":{answer}}}'
+                    )
+                )
+
+    async def _execute(self, subscription: SubscriptionPlan, row: dict) -> str:
+        """Return the JSON text of one subscription's answer to an event."""
+        schema = self.schema.graphql_schema
+        if subscription.reads_database:
+            result = await database_sync_to_async(run)(
+                schema, subscription, row, self._context()
+            )
+        else:
+            result = run(schema, subscription, row, self._context())
+        return orjson.dumps(_formatted(result)).decode()
+
+    async def _send(self, message: dict) -> None:
+        await self.send(text_data=orjson.dumps(message).decode())
+
+
+def _formatted(result: ExecutionResult) -> dict:
+    """Return an execution result as sent, with errors as the HTTP view shows them."""
+    answer: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [format_error(error) for error in result.errors]
+    return answer

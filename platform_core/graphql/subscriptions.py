@@ -1,0 +1,200 @@
+"""GraphQL subscriptions of a db service: ``<entity>Saved`` and ``<entity>Deleted``.
+
+Each field fires for every write of its entity, from any path (REST, GraphQL,
+the entities API, Django admin), with the row as the event carried it on the
+channel layer (``events.layer``). A subscription is executed once per event
+as an ordinary operation whose root value is that row::
+
+    subscription { productSaved { id title category { name } } }
+
+``SubscriptionPlan`` describes one client subscription; ``payload`` runs it
+for an event, sharing the answer among subscribers with the same document
+in this process (100 subscribers to one query cost one execution).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphene
+import orjson
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    execute,
+)
+from graphql.language import DocumentNode
+
+from platform_core import naming
+from platform_core.entities import Entity
+from platform_core.entities.values import to_python
+from platform_core.graphql.loaders import prefetch
+from platform_core.introspection import ModelInfo
+
+_DATES = {"DateTimeField", "DateField", "TimeField"}
+_CACHED_PAYLOADS = 256
+
+
+def subscription_fields(types, entity: Entity) -> dict[str, graphene.Field]:
+    """Return ``<entity>Saved`` and ``<entity>Deleted`` of one entity."""
+    info = entity.info
+    object_type = types.object(info.entity)
+
+    def resolve(row: dict, graphql_info) -> dict:
+        row = decode_row(info, row)
+        prefetch(types, entity, [row], graphql_info.field_nodes[0], graphql_info)
+        return row
+
+    return {
+        f"{info.entity}{action}": graphene.Field(
+            graphene.NonNull(object_type), resolver=resolve
+        )
+        for action in ("Saved", "Deleted")
+    }
+
+
+def subscription_events(service: str, entities) -> dict[str, str]:
+    """Return the event each subscription field follows."""
+    return {
+        f"{entity.info.entity}{naming.pascal(action)}": (
+            f"{service}.{entity.info.entity}.{action}"
+        )
+        for entity in entities
+        for action in ("saved", "deleted")
+    }
+
+
+def decode_row(info: ModelInfo, row: dict) -> dict:
+    """Return a JSON-safe row (as events carry it) with dates as Python values."""
+    decoded = dict(row)
+    for name, value in row.items():
+        field_info = info.fields.get(name)
+        if value is not None and field_info is not None:
+            kind = field_info.field_type
+            if kind == "ArrayField":
+                kind = field_info.element().field_type
+            if kind in _DATES:
+                decoded[name] = to_python(field_info, value)
+    return decoded
+
+
+@dataclass
+class SubscriptionPlan:
+    """One subscription a client started: what to run for which event."""
+
+    id: str
+    event: str
+    document: DocumentNode
+    variables: dict | None
+    operation_name: str | None
+    # reads_database: the selection has relations, so it runs in a thread.
+    reads_database: bool
+    # key: subscriptions with equal keys get the same answer to an event.
+    key: tuple = field(default=())
+
+
+def plan(
+    operation_id: str,
+    schema: graphene.Schema,
+    document: DocumentNode,
+    root: FieldNode,
+    fragments: dict,
+    payload: dict,
+) -> SubscriptionPlan:
+    """Return the plan of a validated subscription whose root field is ``root``."""
+    variables = payload.get("variables")
+    return SubscriptionPlan(
+        id=operation_id,
+        event=schema.subscription_events[root.name.value],
+        document=document,
+        variables=variables,
+        operation_name=payload.get("operationName"),
+        reads_database=_nested(root, fragments),
+        key=(
+            payload["query"],
+            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+            payload.get("operationName"),
+        ),
+    )
+
+
+def _nested(node: FieldNode, fragments: dict) -> bool:
+    """Return whether a field selects an object below its own (a relation)."""
+    for child in _children(node.selection_set, fragments):
+        if child.selection_set is not None:
+            return True
+    return False
+
+
+def _children(selection_set, fragments: dict):
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _children(node.selection_set, fragments)
+        elif isinstance(node, FragmentSpreadNode):
+            yield from _children(fragments[node.name.value].selection_set, fragments)
+
+
+def run(
+    schema: GraphQLSchema, plan_: SubscriptionPlan, row: dict, context: Any
+) -> ExecutionResult:
+    """Execute a subscription for one event's row."""
+    return execute(
+        schema,
+        plan_.document,
+        root_value=row,
+        context_value=context,
+        variable_values=plan_.variables,
+        operation_name=plan_.operation_name,
+    )
+
+
+class Payloads:
+    """Answers to recent events, shared by the subscriptions of one loop."""
+
+    def __init__(self, size: int = _CACHED_PAYLOADS) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple, asyncio.Future] = OrderedDict()
+
+    async def get(self, key: tuple, compute) -> Any:
+        """Return the answer under ``key``, awaiting ``compute()`` only once."""
+        future = self._answers.get(key)
+        if future is not None:
+            return await asyncio.shield(future)
+        future = asyncio.get_running_loop().create_future()
+        self._answers[key] = future
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+        try:
+            answer = await compute()
+        except asyncio.CancelledError:
+            self._answers.pop(key, None)
+            future.cancel()
+            raise
+        except Exception as exc:
+            self._answers.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # marked retrieved: waiters raise it themselves
+            raise
+        future.set_result(answer)
+        return answer
+
+
+_payloads: dict[asyncio.AbstractEventLoop, Payloads] = {}
+
+
+def payloads() -> Payloads:
+    """Return the shared answers of the running loop."""
+    loop = asyncio.get_running_loop()
+    if loop not in _payloads:
+        for stale in [other for other in _payloads if other.is_closed()]:
+            del _payloads[stale]
+        _payloads[loop] = Payloads()
+    return _payloads[loop]
