@@ -355,9 +355,9 @@ class Entity:
 
 def _publishes(service_id: str) -> bool:
     """Return whether db service ``service_id`` publishes events (``[db] events``)."""
-    from platform_core.config import get_config
+    from platform_core.registry import services
 
-    for spec in get_config().services:
-        if spec.id == service_id and spec.kind == "db":
-            return spec.options.events
-    return True
+    if not services.is_registered(service_id):
+        return True
+    spec = services.get(service_id)
+    return spec.options.events if spec.kind == "db" else True

@@ -188,12 +188,12 @@ class WebhookHandler:
 
 def hooks_of(service_id: str) -> tuple[Webhook, ...]:
     """Return the webhooks configured for db service ``service_id``."""
-    from platform_core.config import get_config
+    from platform_core.registry import services
 
-    for spec in get_config().services:
-        if spec.id == service_id and spec.kind == "db":
-            return spec.options.webhooks
-    return ()
+    if not services.is_registered(service_id):
+        return ()
+    spec = services.get(service_id)
+    return spec.options.webhooks if spec.kind == "db" else ()
 
 
 webhooks = WebhookHandler()
