@@ -93,15 +93,27 @@ DATABASES = databases(CONFIG)
 DATABASE_ROUTERS = ["platform_core.db.connections.ServiceDatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Messages a consumer may have waiting (each subscriber's events) before
+# more are dropped; the layers' default of 100 is too few for bursts of writes.
+CHANNEL_CAPACITY = 1000
 if CONFIG.channels.redis:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CONFIG.channels.redis]},
+            "CONFIG": {
+                "hosts": [CONFIG.channels.redis],
+                "prefix": CONFIG.channels.prefix,
+                "capacity": CHANNEL_CAPACITY,
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": CHANNEL_CAPACITY},
+        }
+    }
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "platform_core.gateway.errors.exception_handler",

@@ -116,9 +116,13 @@ def _database(table: TableReader) -> DatabaseConfig:
 
 
 def _channels(table: TableReader) -> ChannelsConfig:
-    config = ChannelsConfig(redis=table.get("redis", str, None))
+    redis = table.get("redis", str, None)
+    prefix = table.get("prefix", str, ChannelsConfig.prefix)
     table.finish()
-    return config
+    return ChannelsConfig(
+        redis=env("REDIS_URL", default=redis) or None,
+        prefix=env("JOULE_CHANNELS_PREFIX", default=prefix),
+    )
 
 
 def _graphql(table: TableReader) -> GraphQLConfig:

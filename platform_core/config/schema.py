@@ -57,9 +57,13 @@ class DatabaseConfig:
 class ChannelsConfig:
     """``[channels]`` of joule.toml: the channel layer for events."""
 
-    # redis: a redis:// URL to share events across processes; unset means
-    # the in-memory layer of one process.
+    # redis: a redis:// URL to share events across processes (several
+    # workers, machines); unset means the in-memory layer of one process.
+    # env REDIS_URL wins over it.
     redis: str | None = None
+    # prefix: the channels-redis key prefix; deployments sharing one Redis
+    # need different ones. env JOULE_CHANNELS_PREFIX wins over it.
+    prefix: str = "joule"
 
 
 @dataclass(frozen=True)
