@@ -10,21 +10,26 @@ For each entity ``post`` (plural ``posts``, key ``id``)::
     deletePosts(where): [Post!]!        (returns the deleted rows)
     postSaved: Post!                    (subscription: every insert and update)
     postDeleted: Post!                  (subscription: every delete)
+
+``compose_schema`` puts several services in one schema (the gateway's
+``/graphql``), namespacing entities whose names collide::
+
+    composed_schema(services)   # shopCustomers, crmCustomers, posts, ...
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
 
 import graphene
 
 from platform_core import naming
 from platform_core.entities import Entities, Entity
-from platform_core.exceptions import INVALID_VALUE, bad_request
+from platform_core.exceptions import INVALID_VALUE, ConfigError, bad_request
 from platform_core.graphql.converter import input_scalar
 from platform_core.graphql.loaders import check_limit, order_of, plain, prefetch
-from platform_core.graphql.subscriptions import (
-    subscription_events,
-    subscription_fields,
-)
+from platform_core.graphql.subscriptions import subscription_fields
 from platform_core.graphql.types import SchemaTypes
 from platform_core.kinds.db import DbOptions
 
@@ -61,7 +66,7 @@ def _get_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 
 
 def _count_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
-    name = f"{naming.pascal(entity.info.entity)}Count"
+    name = f"{types.pascal(entity.info.entity)}Count"
     count_type = type(
         name, (graphene.ObjectType,), {"total": graphene.NonNull(graphene.Int)}
     )
@@ -126,42 +131,113 @@ def _delete_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     )
 
 
+@dataclass
+class RootFields:
+    """The root fields of one or more services, and the events they follow."""
+
+    queries: dict = field(default_factory=dict)
+    mutations: dict = field(default_factory=dict)
+    subscriptions: dict = field(default_factory=dict)
+    # events: subscription field -> "<service>.<entity>.<saved|deleted>".
+    events: dict = field(default_factory=dict)
+
+    def add(self, types: SchemaTypes, entity: Entity) -> None:
+        """Add the fields of ``entity`` under its public names.
+
+        Raise ConfigError when another entity already has those names.
+        """
+        info = entity.info
+        if types.public_plural(info.entity) in self.queries:
+            raise ConfigError(
+                f"The GraphQL schema has two entities named "
+                f"'{types.public(info.entity)}'; rename a table in service "
+                f"'{types.entities.schema.service}'."
+            )
+        pascal = types.pascal(info.entity)
+        plural = naming.pascal(types.public_plural(info.entity))
+        self.queries[types.public_plural(info.entity)] = _list_field(types, entity)
+        self.queries[f"count{plural}"] = _count_field(types, entity)
+        if info.primary_key:
+            by = "And".join(naming.pascal(k) for k in info.primary_key)
+            self.queries[f"get{pascal}By{by}"] = _get_field(types, entity)
+        if info.writable:
+            self.mutations[f"save{pascal}"] = _save_field(types, entity)
+            self.mutations[f"insert{plural}"] = _insert_field(types, entity)
+            self.mutations[f"delete{plural}"] = _delete_field(types, entity)
+        for action, field_ in subscription_fields(types, entity).items():
+            name = types.public(info.entity) + action
+            self.subscriptions[name] = field_
+            self.events[name] = f"{entity.event}.{action.lower()}"
+
+    def schema(self) -> graphene.Schema:
+        """Return the graphene schema of these fields."""
+
+        def object_type(name: str, fields: dict) -> type | None:
+            return type(name, (graphene.ObjectType,), fields) if fields else None
+
+        schema = graphene.Schema(
+            query=object_type("Query", self.queries),
+            mutation=object_type("Mutation", self.mutations),
+            subscription=object_type("Subscription", self.subscriptions),
+            auto_camelcase=False,
+        )
+        # The event each subscription field follows, for the websocket consumer.
+        schema.subscription_events = dict(self.events)
+        return schema
+
+
 def build_schema(entities: Entities, options: DbOptions) -> graphene.Schema:
     """Return the graphene schema of a db service's entities."""
     types = SchemaTypes(entities, options)
-    queries, mutations, subscriptions = {}, {}, {}
+    fields = RootFields()
     for entity in entities:
-        info = entity.info
-        subscriptions.update(subscription_fields(types, entity))
-        pascal = naming.pascal(info.entity)
-        queries[info.plural] = _list_field(types, entity)
-        queries[f"count{naming.pascal(info.plural)}"] = _count_field(types, entity)
-        if info.primary_key:
-            by = "And".join(naming.pascal(k) for k in info.primary_key)
-            queries[f"get{pascal}By{by}"] = _get_field(types, entity)
-        if info.writable:
-            mutations[f"save{pascal}"] = _save_field(types, entity)
-            mutations[f"insert{naming.pascal(info.plural)}"] = _insert_field(
-                types, entity
-            )
-            mutations[f"delete{naming.pascal(info.plural)}"] = _delete_field(
-                types, entity
-            )
-    query = type("Query", (graphene.ObjectType,), queries)
-    mutation = (
-        type("Mutation", (graphene.ObjectType,), mutations) if mutations else None
-    )
-    subscription = (
-        type("Subscription", (graphene.ObjectType,), subscriptions)
-        if subscriptions
-        else None
-    )
-    schema = graphene.Schema(
-        query=query,
-        mutation=mutation,
-        subscription=subscription,
-        auto_camelcase=False,
-    )
-    # The event each subscription field follows, for the websocket consumer.
-    schema.subscription_events = subscription_events(entities.schema.service, entities)
-    return schema
+        fields.add(types, entity)
+    return fields.schema()
+
+
+def compose_schema(services: list[tuple[Entities, DbOptions]]) -> graphene.Schema:
+    """Return one schema over the entities of several db services.
+
+    An entity name found in more than one service is namespaced by service
+    in each of them (``orders`` + ``customer``: ``ordersCustomers``,
+    ``getOrdersCustomerById``, type ``OrdersCustomer``); the others keep
+    their names. Raise ConfigError when a namespaced name still collides
+    (service ``orders`` with ``customer``, service ``x`` with ``ordersCustomer``).
+    """
+    owners = Counter(e.info.entity for entities, _ in services for e in entities)
+    shared_inputs: dict[str, type] = {}
+    fields = RootFields()
+    for entities, options in services:
+        namespaced = frozenset(
+            e.info.entity for e in entities if owners[e.info.entity] > 1
+        )
+        types = SchemaTypes(entities, options, namespaced, shared_inputs)
+        for entity in entities:
+            fields.add(types, entity)
+    return fields.schema()
+
+
+_composed: list = [(), None]
+
+
+def composed_schema(specs) -> graphene.Schema:
+    """Return the composed schema of the db services among ``specs``.
+
+    Kept until one of their schemas is read again (tables changed).
+    """
+    from platform_core.db.schema import get_schema
+
+    db_specs = [spec for spec in specs if spec.kind == "db"]
+    schemas = tuple(get_schema(spec) for spec in db_specs)
+    built_from, composed = _composed
+    if len(built_from) != len(schemas) or any(
+        a is not b for a, b in zip(built_from, schemas, strict=False)
+    ):
+        composed = compose_schema(
+            [
+                (Entities(s), spec.options)
+                for s, spec in zip(schemas, db_specs, strict=True)
+            ]
+        )
+        _composed[:] = [schemas, composed]
+    return composed

@@ -31,7 +31,6 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 
-from platform_core import naming
 from platform_core.entities import Entity
 from platform_core.entities.values import to_python
 from platform_core.graphql.loaders import prefetch
@@ -42,7 +41,7 @@ _CACHED_PAYLOADS = 256
 
 
 def subscription_fields(types, entity: Entity) -> dict[str, graphene.Field]:
-    """Return ``<entity>Saved`` and ``<entity>Deleted`` of one entity."""
+    """Return the fields ``<entity>Saved`` and ``<entity>Deleted`` by action."""
     info = entity.info
     object_type = types.object(info.entity)
 
@@ -52,21 +51,8 @@ def subscription_fields(types, entity: Entity) -> dict[str, graphene.Field]:
         return row
 
     return {
-        f"{info.entity}{action}": graphene.Field(
-            graphene.NonNull(object_type), resolver=resolve
-        )
+        action: graphene.Field(graphene.NonNull(object_type), resolver=resolve)
         for action in ("Saved", "Deleted")
-    }
-
-
-def subscription_events(service: str, entities) -> dict[str, str]:
-    """Return the event each subscription field follows."""
-    return {
-        f"{entity.info.entity}{naming.pascal(action)}": (
-            f"{service}.{entity.info.entity}.{action}"
-        )
-        for entity in entities
-        for action in ("saved", "deleted")
     }
 
 

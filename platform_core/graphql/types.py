@@ -33,12 +33,42 @@ class Direction(graphene.Enum):
 class SchemaTypes:
     """Build and keep the GraphQL types of one db service."""
 
-    def __init__(self, entities: Entities, options: DbOptions) -> None:
+    def __init__(
+        self,
+        entities: Entities,
+        options: DbOptions,
+        namespaced: frozenset[str] = frozenset(),
+        inputs: dict[str, type] | None = None,
+    ) -> None:
+        """Build types for ``entities``.
+
+        Entities named in ``namespaced`` get the service id in their names
+        (``orders`` + ``customer``: type ``OrdersCustomer``, list
+        ``ordersCustomers``); ``inputs`` shares the named input types of
+        several services in one composed schema.
+        """
         self.entities = entities
         self.options = options
+        self.namespaced = namespaced
         self._objects: dict[str, type] = {}
-        self._inputs: dict[str, type] = {}
-        self._scalar_wheres: dict[str, type] = {}
+        self._inputs: dict[str, type] = {} if inputs is None else inputs
+
+    def public(self, entity: str) -> str:
+        """Return the name ``entity`` has in the schema (namespaced or not)."""
+        if entity in self.namespaced:
+            return naming.camel(self.entities.schema.service) + naming.pascal(entity)
+        return entity
+
+    def public_plural(self, entity: str) -> str:
+        """Return the plural ``entity`` has in the schema."""
+        plural = self.entities[entity].info.plural
+        if entity in self.namespaced:
+            return naming.camel(self.entities.schema.service) + naming.pascal(plural)
+        return plural
+
+    def pascal(self, entity: str) -> str:
+        """Return the type name of ``entity`` (``Post``, ``OrdersCustomer``)."""
+        return naming.pascal(self.public(entity))
 
     def _named(self, name: str, base: type, attrs: dict) -> type:
         if name not in self._inputs:
@@ -76,7 +106,7 @@ class SchemaTypes:
     def where(self, entity: str) -> type:
         """Return ``<Entity>Where``: operators per field, ANDed, plus ``or``."""
         info = self.entities[entity].info
-        name = f"{naming.pascal(entity)}Where"
+        name = f"{self.pascal(entity)}Where"
         attrs = {
             f.name: graphene.InputField(self.scalar_where(f))
             for f in info.fields.values()
@@ -87,7 +117,7 @@ class SchemaTypes:
     def order_by(self, entity: str) -> type:
         """Return ``<Entity>OrderBy``: {field, direction}."""
         info = self.entities[entity].info
-        pascal = naming.pascal(entity)
+        pascal = self.pascal(entity)
         fields = self._named(
             f"{pascal}OrderByField", graphene.Enum, {name: name for name in info.fields}
         )
@@ -104,7 +134,7 @@ class SchemaTypes:
         """Return ``<Entity>Input``: every column, all optional."""
         info = self.entities[entity].info
         return self._named(
-            f"{naming.pascal(entity)}Input",
+            f"{self.pascal(entity)}Input",
             graphene.InputObjectType,
             {
                 f.name: graphene.InputField(input_scalar(f))
@@ -152,5 +182,5 @@ class SchemaTypes:
                 args=self.list_arguments(reverse.entity),
                 resolver=prefetched,
             )
-        name = naming.pascal(info.entity)
+        name = self.pascal(info.entity)
         return type(name, (graphene.ObjectType,), {"__qualname__": name, **attrs})
