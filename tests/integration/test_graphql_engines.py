@@ -99,3 +99,36 @@ def test_save_updates_and_errors_on_each_engine(api):
         f"mutation {{ deleteOwners(where: {{id: {{eq: {owner}}}}}) {{ name }} }}",
     )
     assert deleted["data"]["deleteOwners"] == [{"name": "Ada L."}]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_array_operators_in_where_inputs(db_service, engine):
+    connection = connections[f"joule_{db_service.label}"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE tagged (id SERIAL PRIMARY KEY, tags TEXT[], scores INTEGER[])"
+        )
+        cursor.execute(
+            "INSERT INTO tagged (tags, scores) VALUES "
+            "('{a,b}', '{1,2}'), ('{b,c}', '{3}'), ('{}', '{}')"
+        )
+    cases = {
+        '{tags: {contains: ["b"]}}': [1, 2],
+        '{tags: {contained: ["a", "b", "z"]}}': [1, 3],
+        '{tags: {overlaps: ["a", "c"]}}': [1, 2],
+        '{tags: {any: "c"}}': [2],
+        "{scores: {all: 3}}": [2, 3],
+        '{scores: {contains: [1, 2]}, tags: {any: "a"}}': [1],
+    }
+    with platform_client() as client:
+        for where, ids in cases.items():
+            query = f"{{ taggeds(where: {where}, orderBy: [{{field: id}}]) {{ id }} }}"
+            rows = gql(client, query)
+            assert "errors" not in rows, (where, rows)
+            assert [row["id"] for row in rows["data"]["taggeds"]] == ids, where
+        wrong = client.post(
+            "/shop/graphql",
+            json={"query": '{ taggeds(where: {scores: {any: "x"}}) { id } }'},
+        )
+        assert wrong.status_code == 400
+        assert "Int cannot represent" in wrong.json()["errors"][0]["message"]
