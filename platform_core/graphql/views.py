@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import re_path
@@ -64,6 +65,18 @@ class LimitedGraphQLView(GraphQLView):
         super().__init__(**kwargs)
         if max_query_size is not None:
             self.max_query_size = max_query_size
+
+    def get_response(self, request, data, show_graphiql=False):
+        """Answer 503 when the database is down, as the REST API does."""
+        result, status = super().get_response(request, data, show_graphiql)
+        if status == 200 and SERVICE_UNAVAILABLE in (result or ""):
+            errors = orjson.loads(result).get("errors", ())
+            if any(
+                e.get("extensions", {}).get("code") == SERVICE_UNAVAILABLE
+                for e in errors
+            ):
+                status = 503
+        return result, status
 
     def execute_graphql_request(self, request, data, query, *args, **kwargs):
         """Refuse a query over ``max_query_size`` characters (HTTP 413)."""
