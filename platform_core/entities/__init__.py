@@ -48,8 +48,13 @@ class Entities:
 
 
 def entities(service_id: str, hooks: EntityHooks | None = None) -> Entities:
-    """Return the entities of db service ``service_id``."""
+    """Return the entities of db service ``service_id``.
+
+    Its authorization rules apply when a call is given a request (or made
+    while one is served); ``hooks`` replaces them.
+    """
     from platform_core.db.schema import get_schema
+    from platform_core.kinds import kinds
     from platform_core.registry import services
 
     spec = services.get(service_id)
@@ -57,4 +62,6 @@ def entities(service_id: str, hooks: EntityHooks | None = None) -> Entities:
         raise NotRegistered(
             f"'{service_id}' is a {spec.kind} service; only db services have entities"
         )
+    if hooks is None:
+        hooks = kinds.get("db").entity_hooks(spec)
     return Entities(get_schema(spec), hooks)

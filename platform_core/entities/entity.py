@@ -25,7 +25,13 @@ from platform_core.entities.errors import write_error
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
 from platform_core.events import publish
-from platform_core.exceptions import INVALID_VALUE, READ_ONLY, APIError, bad_request
+from platform_core.exceptions import (
+    FORBIDDEN,
+    INVALID_VALUE,
+    READ_ONLY,
+    APIError,
+    bad_request,
+)
 from platform_core.introspection import ModelInfo, Schema
 
 
@@ -33,7 +39,9 @@ class EntityHooks:
     """Extension point of authorization; the default allows everything.
 
     Override ``scope`` to return a Q ANDed into every query of an operation
-    ("find", "save", "delete"), ``defaults`` to force values on insert.
+    ("find", "save", "delete") or raise a 403 APIError, ``defaults`` to force
+    values on insert, ``fields`` to limit the columns an operation may use,
+    and ``allows_row`` to filter rows outside queries (events).
     """
 
     def scope(self, info: ModelInfo, operation: str, context: Any) -> Q:
@@ -43,6 +51,35 @@ class EntityHooks:
     def defaults(self, info: ModelInfo, context: Any) -> dict[str, Any]:
         """Return API field values forced on inserted rows."""
         return {}
+
+    def fields(
+        self, info: ModelInfo, operation: str, context: Any
+    ) -> tuple[str, ...] | None:
+        """Return the fields ``operation`` may name or answer, or None for all."""
+        return None
+
+    def allows_row(self, info: ModelInfo, row: dict, context: Any) -> bool:
+        """Return whether ``context`` may see ``row`` (a row of an event)."""
+        return True
+
+
+def _where_names(where: Mapping | None) -> list[str]:
+    """Return the field names a where (with ``or`` branches) uses."""
+    names = []
+    for name, value in (where or {}).items():
+        if name == "or" and isinstance(value, list | tuple):
+            for branch in value:
+                names.extend(
+                    _where_names(branch if isinstance(branch, Mapping) else {})
+                )
+        else:
+            names.append(name)
+    return names
+
+
+def forbidden(message: str) -> APIError:
+    """Return the 403 of a write outside what the caller may change."""
+    return APIError(FORBIDDEN, 403, message)
 
 
 class Entity:
@@ -59,6 +96,23 @@ class Entity:
         self._attnames = {f.name: f.attname for f in info.fields.values()}
         self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
         self._reads = CompiledReads(info.model, self.alias)
+
+    def names(
+        self, fields, operation: str, context: Any, used: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        """Return the fields to answer with; 403 when a hidden one is named.
+
+        ``used`` are the other names the caller gave (where, order, body);
+        unknown ones are left to the 400 of their own check.
+        """
+        names = check_fields(self.info, fields)
+        allowed = self.hooks.fields(self.info, operation, context)
+        if allowed is None:
+            return names
+        for name in (*(fields or ()), *used):
+            if name not in allowed and name in self.info.fields:
+                raise forbidden(f'Not allowed to use the field "{name}"')
+        return names if fields is not None else tuple(n for n in names if n in allowed)
 
     def queryset(self, operation: str = "find", context: Any = None):
         """Return the rows ``context`` may touch, on the service's database."""
@@ -94,7 +148,9 @@ class Entity:
         if condition is not None:
             q &= condition
         ordering = build_order(self.info, order_by) or self._pk_attnames
-        return self._read(q, ordering, check_fields(self.info, fields), limit, offset)
+        used = (*_where_names(where), *(name for name, _ in order_by or ()))
+        names = self.names(fields, "find", context, used)
+        return self._read(q, ordering, names, limit, offset)
 
     def _read(
         self,
@@ -128,6 +184,7 @@ class Entity:
     ) -> int:
         """Return the number of matching rows."""
         where_q = build_where(self.info, where, from_text)
+        self.names(None, "find", context, _where_names(where))
         return self.queryset("find", context).filter(where_q, condition or Q()).count()
 
     def pk_filter(self, key: Mapping[str, Any], from_text: bool = False) -> Q:
@@ -151,7 +208,7 @@ class Entity:
         q = self.hooks.scope(self.info, "find", context) & self.pk_filter(
             key, from_text
         )
-        rows = self._read(q, [], check_fields(self.info, fields), 1, 0)
+        rows = self._read(q, [], self.names(fields, "find", context), 1, 0)
         return rows[0] if rows else None
 
     # writes
@@ -186,6 +243,25 @@ class Entity:
             lambda: [publish(event, row) for row in rows], using=self.alias
         )
 
+    def _all(self):
+        """Return every row, unscoped (writes apply their own scope)."""
+        return self.info.model._default_manager.using(self.alias)
+
+    def _check_allowed(self, allowed: Q, rows: list[Q], count: int | None = None):
+        """Raise 403 unless every written row is inside the save rule.
+
+        Called inside the write's transaction, so the write is undone; a row
+        moved out of the caller's rule (another tenant) is refused this way.
+        """
+        if not allowed:
+            return
+        selected = Q()
+        for row in rows:
+            selected |= row
+        expected = len(rows) if count is None else count
+        if self._all().filter(allowed).filter(selected).count() != expected:
+            raise forbidden("The row would be outside what you may change")
+
     def _key_of(self, obj) -> Q:
         return Q(**{a: getattr(obj, a) for a in self._pk_attnames})
 
@@ -200,8 +276,7 @@ class Entity:
         keys = [tuple(getattr(o, a) for a in self._pk_attnames) for o in objects]
         key_names = self.info.primary_key
         select = (*names, *(n for n in key_names if n not in names))
-        q = self.hooks.scope(self.info, "find", None) & self._keys_q(keys)
-        rows = self._read(q, self._pk_attnames, select, None, 0)
+        rows = self._read(self._keys_q(keys), self._pk_attnames, select, None, 0)
         by_key = {tuple(row[n] for n in key_names): row for row in rows}
         return [{n: by_key[key][n] for n in names} for key in keys]
 
@@ -223,7 +298,9 @@ class Entity:
     ) -> list[dict]:
         """Insert ``rows`` in one transaction; return them as stored."""
         self._writable()
-        names = check_fields(self.info, fields)
+        body_names = {name for row in rows if isinstance(row, Mapping) for name in row}
+        names = self.names(fields, "save", context, sorted(body_names))
+        allowed = self.hooks.scope(self.info, "save", context)
 
         # Checked before the transaction: SQLite holds its write lock less.
         objects = self._atomic(
@@ -233,6 +310,7 @@ class Entity:
         def work():
             for obj in objects:
                 obj.save(force_insert=True, using=self.alias)
+            self._check_allowed(allowed, [self._key_of(o) for o in objects])
             return self._read_back(objects, names)
 
         stored = self._atomic(work)
@@ -256,7 +334,7 @@ class Entity:
         """
         require_object(body)
         self._writable()
-        names = check_fields(self.info, fields)
+        names = self.names(fields, "save", context, list(body))
         match = self.pk_filter(key, from_text)
         typed_key = {
             name: to_python(self.info.fields[name], key[name], from_text)
@@ -276,18 +354,20 @@ class Entity:
             self.info, {**body, **typed_key}, "patch" if partial else "replace"
         )
 
+        allowed = self.hooks.scope(self.info, "save", context)
+
         def work():
             if not self.queryset("find", context).filter(match).exists():
-                if not upsert:
-                    return None, False
+                if not upsert or self._all().filter(match).exists():
+                    return None, False  # missing, or hidden from the caller
                 obj = self._create({**body, **typed_key}, context)
-                return self._rows(self.queryset().filter(self._key_of(obj)), names)[
-                    0
-                ], True
-            changed = self.queryset("save", context).filter(match).update(**attrs)
+                self._check_allowed(allowed, [self._key_of(obj)])
+                return self._rows(self._all().filter(self._key_of(obj)), names)[0], True
+            changed = self._all().filter(allowed, match).update(**attrs)
             if not changed:
-                raise APIError("FORBIDDEN", 403, "Not allowed to change this row")
-            return self._rows(self.queryset().filter(match), names)[0], False
+                raise forbidden("Not allowed to change this row")
+            self._check_allowed(allowed, [match])
+            return self._rows(self._all().filter(match), names)[0], False
 
         row, created = self._atomic(work)
         if row is not None:
@@ -304,20 +384,21 @@ class Entity:
     ) -> list[dict]:
         """Update every matching row with ``body``; return them."""
         self._writable()
-        names = check_fields(self.info, fields)
+        require_object(body)
+        names = self.names(fields, "save", context, [*_where_names(where), *body])
         attrs = read_body(self.info, body, "patch")
         condition = build_where(self.info, where, from_text)
+        allowed = self.hooks.scope(self.info, "save", context)
 
         def work():
             keys = list(
-                self.queryset("save", context)
-                .filter(condition)
-                .values_list(*self._pk_attnames)
+                self._all().filter(allowed, condition).values_list(*self._pk_attnames)
             )
             matched = self._keys_q(keys)
-            self.queryset("save", context).filter(matched).update(**attrs)
+            self._all().filter(matched).update(**attrs)
+            self._check_allowed(allowed, [matched], len(keys))
             return self._rows(
-                self.queryset().filter(matched).order_by(*self._pk_attnames), names
+                self._all().filter(matched).order_by(*self._pk_attnames), names
             )
 
         rows = self._atomic(work)
@@ -334,7 +415,7 @@ class Entity:
     ) -> list[dict]:
         """Delete the row ``key`` or the rows matching ``where``; return them."""
         self._writable()
-        names = check_fields(self.info, fields)
+        names = self.names(fields, "delete", context, _where_names(where))
         condition = (
             self.pk_filter(key, from_text)
             if key is not None
@@ -346,6 +427,10 @@ class Entity:
             rows = self._rows(queryset.order_by(*self._pk_attnames), names)
             if rows:
                 queryset.delete()
+            elif key is not None and (
+                self.queryset("find", context).filter(condition).exists()
+            ):
+                raise forbidden("Not allowed to delete this row")
             return rows
 
         rows = self._atomic(work)

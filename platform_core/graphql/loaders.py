@@ -74,10 +74,33 @@ def _fields(selection_set, info: GraphQLResolveInfo):
             yield from _fields(info.fragments[node.name.value].selection_set, info)
 
 
+def check_selection(types, entity, node: FieldNode, info: GraphQLResolveInfo) -> None:
+    """Refuse (403) a selection naming a column a rule hides, at any depth.
+
+    Mutations call it before writing, so a refused answer writes nothing.
+    """
+    relations = {r.name: r.entity for r in entity.info.relations}
+    relations.update(
+        {r.name: r.entity for r in entity.info.reverse if r.name not in relations}
+    )
+    names = []
+    for child in _fields(node.selection_set, info):
+        name = child.name.value
+        if name in entity.info.fields:
+            names.append(name)
+        elif name in relations:
+            check_selection(types, types.entities[relations[name]], child, info)
+    if names:
+        entity.names(names, "find", None)
+
+
 def prefetch(
     types, entity, rows: list[dict], node: FieldNode, info: GraphQLResolveInfo
 ) -> None:
-    """Load every relation selected under ``node`` for all ``rows`` at once."""
+    """Load every relation selected under ``node`` for all ``rows`` at once.
+
+    Raise a 403 APIError when a level selects a column its rule hides.
+    """
     if not rows or node.selection_set is None:
         return
     info_ = entity.info

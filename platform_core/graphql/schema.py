@@ -28,7 +28,13 @@ from platform_core import naming
 from platform_core.entities import Entities, Entity
 from platform_core.exceptions import INVALID_VALUE, ConfigError, bad_request
 from platform_core.graphql.converter import input_scalar
-from platform_core.graphql.loaders import check_limit, order_of, plain, prefetch
+from platform_core.graphql.loaders import (
+    check_limit,
+    check_selection,
+    order_of,
+    plain,
+    prefetch,
+)
 from platform_core.graphql.subscriptions import subscription_fields
 from platform_core.graphql.types import SchemaTypes
 from platform_core.kinds.db import DbOptions
@@ -37,6 +43,7 @@ from platform_core.kinds.db import DbOptions
 def _list_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, where=None, orderBy=None, limit=None, offset=None):
         limit, offset = check_limit(limit, types.options, offset)
+        check_selection(types, entity, info.field_nodes[0], info)
         rows = entity.find(plain(where), order_of(orderBy), limit=limit, offset=offset)
         prefetch(types, entity, rows, info.field_nodes[0], info)
         return rows
@@ -53,6 +60,7 @@ def _get_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     info = entity.info
 
     def resolve(root, graphql_info, **key):
+        check_selection(types, entity, graphql_info.field_nodes[0], graphql_info)
         row = entity.get(key)
         if row is not None:
             prefetch(types, entity, [row], graphql_info.field_nodes[0], graphql_info)
@@ -86,6 +94,7 @@ def _save_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     keys = entity.info.primary_key
 
     def resolve(root, info, input):
+        check_selection(types, entity, info.field_nodes[0], info)
         values = plain(input)
         if keys and all(values.get(k) is not None for k in keys):
             row, _ = entity.update(
@@ -104,6 +113,7 @@ def _save_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 
 def _insert_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, inputs):
+        check_selection(types, entity, info.field_nodes[0], info)
         return _returning(types, entity, entity.insert(plain(inputs)), info)
 
     item = graphene.NonNull(types.object(entity.info.entity))
@@ -117,6 +127,7 @@ def _insert_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 
 def _delete_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, where):
+        check_selection(types, entity, info.field_nodes[0], info)
         if not plain(where):
             raise bad_request(
                 INVALID_VALUE, "delete needs at least one where condition"

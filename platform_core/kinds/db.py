@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from platform_core.authorization.rules import AuthorizationOptions, read_authorization
 from platform_core.config.reader import TableReader
 from platform_core.events.webhooks import Webhook
 from platform_core.exceptions import ConfigError, did_you_mean
@@ -35,6 +36,8 @@ class DbOptions:
     events: bool = True
     # webhooks: [[webhooks]] entries; each event is POSTed to the matching ones.
     webhooks: tuple[Webhook, ...] = ()
+    # authorization: [authorization] (identity and rules); None means open.
+    authorization: AuthorizationOptions | None = None
 
 
 def _webhook(table: TableReader) -> Webhook:
@@ -84,6 +87,7 @@ class DbKind(Kind):
             limit_max=limit.get("max", int, 100),
             events=db.get("events", bool, True),
             webhooks=tuple(_webhook(t) for t in reader.tables("webhooks")),
+            authorization=read_authorization(reader),
         )
         limit.finish()
         db.finish()
@@ -96,12 +100,19 @@ class DbKind(Kind):
 
     def urlpatterns(self, spec) -> list:
         """Return the service's own urls.py patterns, then the generated API."""
+        from platform_core.authorization.rules import check_rules
         from platform_core.db.schema import get_schema
         from platform_core.entities import Entities
         from platform_core.graphql.views import graphql_patterns
         from platform_core.rest.routes import docs_patterns, entity_patterns
 
-        entities = Entities(get_schema(spec))
+        entities = Entities(get_schema(spec), self.entity_hooks(spec))
+        if spec.options.authorization is not None:
+            check_rules(
+                spec.options.authorization,
+                {e.info.entity: e.info for e in entities},
+                spec.id,
+            )
         for number, hook in enumerate(spec.options.webhooks):
             if hook.entity != "*" and entities.by_name(hook.entity) is None:
                 raise ConfigError(
@@ -116,6 +127,20 @@ class DbKind(Kind):
             *docs_patterns(spec, generated),
             *graphql_patterns(entities, spec.options),
         ]
+
+    def entity_hooks(self, spec) -> Any:
+        """Return the service's authorization hooks (None when it is open).
+
+        One object per service, so identities cached per options hold.
+        """
+        options = spec.options.authorization
+        if options is None:
+            return None
+        from platform_core.authorization.hooks import RuleHooks
+
+        if options not in _hooks:
+            _hooks[options] = RuleHooks(options)
+        return _hooks[options]
 
     def websocket_urlpatterns(self, spec) -> list:
         """Return the service's own websocket routes, then GraphQL over websockets."""
@@ -154,6 +179,9 @@ class DbKind(Kind):
         if pending:
             return False, f"{len(pending)} migration(s) not applied: run dbmigrate"
         return True, "ok"
+
+
+_hooks: dict = {}
 
 
 def graphql_schema_of(spec) -> Any:

@@ -1,0 +1,321 @@
+"""Row-level authorization: each case written once, run under every identity
+source (admin-secret impersonation, JWT, webhook) and over REST and GraphQL.
+
+A multi-tenant service: posts and comments belong to a workspace; users see
+their workspace, change their own posts, and never see ``secretNote``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from django.db import connections
+
+from platform_core.config.reader import TableReader
+from platform_core.db.connections import alias_for
+from platform_core.entities import entities
+from platform_core.kinds.db import DbKind
+from platform_core.testing import platform_client, register_temporarily
+from tests.databases import connection_alias, fresh_database
+from tests.integration.conftest import make_db_service
+
+KEY = {"sqlite": "INTEGER PRIMARY KEY", "postgresql": "SERIAL PRIMARY KEY"}
+SCHEMA = """
+CREATE TABLE posts (id {key}, title VARCHAR(50) NOT NULL, owner_id INTEGER,
+  workspace_id INTEGER, secret_note VARCHAR(50));
+CREATE TABLE comments (id {key}, body VARCHAR(50) NOT NULL,
+  post_id INTEGER REFERENCES posts (id), workspace_id INTEGER);
+"""
+RULES = """
+[[authorization.rules]]
+role = "user"
+entity = "post"
+find = ["workspaceId = $WORKSPACE_ID"]
+save = ["workspaceId = $WORKSPACE_ID", "ownerId = $USER_ID"]
+delete = { checks = { ownerId = "USER_ID", workspaceId = { eq = "WORKSPACE_ID" } } }
+defaults = { workspaceId = "$WORKSPACE_ID", ownerId = "$USER_ID" }
+fields = ["id", "title", "ownerId", "workspaceId"]
+
+[[authorization.rules]]
+role = "user"
+entity = "comment"
+find = { checks = { workspaceId = "WORKSPACE_ID" } }
+
+[[authorization.rules]]
+role = "anonymous"
+entities = ["post", "comment"]
+find = false
+"""
+SOURCES = {
+    "impersonation": '[authorization]\nadminSecret = "s3cret"\n',
+    "jwt": '[authorization]\nadminSecret = "s3cret"\njwt = { secret = "a-test-signing-key-of-at-least-32-bytes" }\n',
+    "webhook": '[authorization]\nadminSecret = "s3cret"\nwebhook = { url = "{url}" }\n',
+}
+USERS = {
+    "alice": {"role": "user", "user_id": 1, "workspace_id": 1},
+    "bob": {"role": "user", "user_id": 2, "workspace_id": 1},
+    "carol": {"role": "user", "user_id": 3, "workspace_id": 2},
+    # a user without the claim the rules need: denied, never unfiltered
+    "nowhere": {"role": "user", "user_id": 4},
+}
+POSTS = [
+    {"title": "A", "ownerId": 1, "workspaceId": 1, "secretNote": "x"},
+    {"title": "B", "ownerId": 2, "workspaceId": 1, "secretNote": "y"},
+    {"title": "C", "ownerId": 3, "workspaceId": 2, "secretNote": "z"},
+]
+COMMENTS = [
+    {"body": "on B", "postId": 2, "workspaceId": 1},
+    {"body": "on C", "postId": 3, "workspaceId": 2},
+]
+
+
+class ClaimsWebhook:
+    """The auth webhook: ``Bearer <user>`` answers that user's claims."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                claims = USERS.get(token)
+                body = json.dumps(claims).encode() if claims else b"{}"
+                self.send_response(200 if claims else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/verify"
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    hook = ClaimsWebhook()
+    yield hook
+    hook.server.shutdown()
+
+
+def headers_for(source: str, user: str | None) -> dict:
+    """Return the headers that make ``user`` the caller under ``source``."""
+    if user is None:
+        return {}
+    claims = USERS[user]
+    if source == "impersonation":
+        headers = {"X-JOULE-ADMIN-SECRET": "s3cret", "X-JOULE-ROLE": claims["role"]}
+        headers.update(
+            {
+                f"X-JOULE-{k.upper().replace('_', '-')}": str(v)
+                for k, v in claims.items()
+            }
+        )
+        return headers
+    if source == "jwt":
+        token = jwt.encode(
+            {**claims, "exp": int(time.time()) + 60},
+            "a-test-signing-key-of-at-least-32-bytes",
+            algorithm="HS256",
+        )
+        return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {user}"}
+
+
+def read_options(text: str):
+    reader = TableReader(tomllib.loads(text), "services/shop/service.toml")
+    return DbKind().read_options(reader, "shop")
+
+
+@pytest.fixture(params=sorted(SOURCES))
+def source(request):
+    return request.param
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request):
+    return request.param
+
+
+@pytest.fixture
+def shop(source, engine, webhook, tmp_path, django_db_blocker):
+    """The shop service with the rules, seeded; yields a request function."""
+    options = read_options(SOURCES[source].replace("{url}", webhook.url) + RULES)
+    with (
+        django_db_blocker.unblock(),
+        fresh_database(engine, tmp_path) as url,
+    ):
+        spec = make_db_service(tmp_path / "shop", url)
+        spec = dataclasses.replace(
+            spec, options=dataclasses.replace(options, connection=url)
+        )
+        with (
+            connection_alias(alias_for(spec), url, tmp_path),
+            register_temporarily(spec),
+        ):
+            connection = connections[alias_for(spec)]
+            with connection.cursor() as cursor:
+                for statement in connection.ops.prepare_sql_script(
+                    SCHEMA.format(key=KEY[engine])
+                ):
+                    cursor.execute(statement)
+            shop = entities("shop")
+            shop["post"].insert(POSTS)  # no request: the platform itself
+            shop["comment"].insert(COMMENTS)
+            with platform_client(base_url="http://testserver/shop") as client:
+
+                def call(user, method, path, body=None):
+                    return client.request(
+                        method, path, json=body, headers=headers_for(source, user)
+                    )
+
+                yield call
+
+
+def ids(response):
+    assert response.status_code == 200, response.text
+    return sorted(row["id"] for row in response.json())
+
+
+# (caller, method, path, body, expected status, expected ids or row subset)
+REST_CASES = [
+    ("alice", "GET", "/posts", None, 200, [1, 2]),
+    ("carol", "GET", "/posts", None, 200, [3]),
+    ("nowhere", "GET", "/posts", None, 200, []),
+    (None, "GET", "/posts", None, 403, None),
+    ("alice", "GET", "/posts/2", None, 200, {"id": 2, "title": "B"}),
+    ("alice", "GET", "/posts/3", None, 404, None),
+    ("alice", "GET", "/posts?fields=secretNote", None, 403, None),
+    ("alice", "GET", "/posts?where.secretNote.eq=z", None, 403, None),
+    ("alice", "GET", "/posts?orderby.secretNote=asc", None, 403, None),
+    ("alice", "PATCH", "/posts/1", {"title": "A2"}, 200, {"title": "A2"}),
+    ("alice", "PATCH", "/posts/2", {"title": "mine"}, 403, None),
+    ("alice", "PATCH", "/posts/3", {"title": "mine"}, 404, None),
+    ("alice", "PATCH", "/posts/1", {"workspaceId": 2}, 403, None),
+    ("alice", "PATCH", "/posts/1", {"ownerId": 2}, 403, None),
+    ("alice", "PATCH", "/posts/1", {"secretNote": "w"}, 403, None),
+    ("alice", "PUT", "/posts/3", {"title": "taken"}, 404, None),
+    ("alice", "DELETE", "/posts/2", None, 403, None),
+    ("alice", "DELETE", "/posts/3", None, 404, None),
+    ("alice", "DELETE", "/posts/1", None, 200, {"id": 1}),
+    (
+        "alice",
+        "POST",
+        "/posts",
+        {"title": "new", "ownerId": 2},
+        201,
+        {"title": "new", "ownerId": 1, "workspaceId": 1},
+    ),
+    ("nowhere", "POST", "/posts", {"title": "lost"}, 403, None),
+    (None, "POST", "/posts", {"title": "anon"}, 403, None),
+    ("alice", "GET", "/posts/2/comments", None, 200, [1]),
+    ("alice", "GET", "/posts/3/comments", None, 404, None),
+    ("alice", "GET", "/comments/1/post", None, 200, {"id": 2}),
+    ("alice", "GET", "/comments/2/post", None, 404, None),
+    ("carol", "GET", "/comments", None, 200, [2]),
+]
+
+
+@pytest.mark.parametrize(
+    ("user", "method", "path", "body", "status", "expected"),
+    REST_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}-{c[4]}" for c in REST_CASES],
+)
+def test_rest(shop, user, method, path, body, status, expected):
+    response = shop(user, method, path, body)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert response.json()["statusCode"] == status
+        return
+    if isinstance(expected, list):
+        assert ids(response) == expected
+        rows = response.json()
+        assert all("secretNote" not in row for row in rows if "title" in row)
+    else:
+        row = response.json()
+        assert {k: row[k] for k in expected} == expected
+        assert "secretNote" not in row or user is None
+
+
+def test_counts_and_bulk_writes_stay_inside_the_rule(shop):
+    total = shop("alice", "GET", "/posts?totalCount=true&limit=1")
+    assert total.headers["X-Total-Count"] == "2"
+    updated = shop("alice", "PUT", "/posts?where.id.in=1,2,3", {"title": "bulk"})
+    assert ids(updated) == [1]  # only her own post in her workspace
+    assert shop("bob", "GET", "/posts/2").json()["title"] == "B"
+    deleted = shop("alice", "DELETE", "/posts?where.id.in=1,2,3")
+    assert ids(deleted) == [1]
+    assert ids(shop("bob", "GET", "/posts")) == [2]
+    assert ids(shop("carol", "GET", "/posts")) == [3]
+
+
+def test_the_admin_secret_alone_is_allowed_everything(shop):
+    admin = {"X-JOULE-ADMIN-SECRET": "s3cret"}
+    response = shop(None, "GET", "/posts?fields=id,secretNote")
+    assert response.status_code == 403
+    from platform_core.testing import platform_client as client_
+
+    with client_(base_url="http://testserver/shop", headers=admin) as client:
+        rows = client.get("/posts?fields=id,secretNote").json()
+        assert [row["secretNote"] for row in rows] == ["x", "y", "z"]
+
+
+GRAPHQL_CASES = [
+    ("alice", "{ posts { id } }", {"posts": [{"id": 1}, {"id": 2}]}),
+    (
+        "carol",
+        "{ posts { id comments { body } } }",
+        {"posts": [{"id": 3, "comments": [{"body": "on C"}]}]},
+    ),
+    ("alice", "{ getPostById(id: 3) { id } }", {"getPostById": None}),
+    ("alice", "{ countPosts { total } }", {"countPosts": {"total": 2}}),
+    ("nowhere", "{ posts { id } }", {"posts": []}),
+    (
+        "alice",
+        "{ comments { body post { title } } }",
+        {"comments": [{"body": "on B", "post": {"title": "B"}}]},
+    ),
+    (
+        "alice",
+        'mutation { savePost(input: {title: "g", ownerId: 9}) { title ownerId workspaceId } }',
+        {"savePost": {"title": "g", "ownerId": 1, "workspaceId": 1}},
+    ),
+    (
+        "alice",
+        "mutation { deletePosts(where: {id: {in: [1, 2, 3]}}) { id } }",
+        {"deletePosts": [{"id": 1}]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("user", "query", "data"), GRAPHQL_CASES)
+def test_graphql(shop, user, query, data):
+    response = shop(user, "POST", "/graphql", {"query": query})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": data}
+
+
+@pytest.mark.parametrize(
+    ("user", "query", "code"),
+    [
+        (None, "{ posts { id } }", "FORBIDDEN"),
+        (
+            "alice",
+            'mutation { savePost(input: {id: 2, title: "x"}) { id } }',
+            "FORBIDDEN",
+        ),
+        ("alice", "{ posts { secretNote } }", "FORBIDDEN"),
+    ],
+)
+def test_graphql_denials_are_errors_with_codes(shop, user, query, code):
+    response = shop(user, "POST", "/graphql", {"query": query})
+    errors = response.json()["errors"]
+    assert errors[0]["extensions"]["code"] == code, errors
