@@ -53,10 +53,12 @@ role = "anonymous"
 entities = ["post", "comment"]
 find = false
 """
+JWT_KEY = "a-test-signing-key-of-at-least-32-bytes"
+HEAD = '[authorization]\nadminSecret = "s3cret"\n'
 SOURCES = {
-    "impersonation": '[authorization]\nadminSecret = "s3cret"\n',
-    "jwt": '[authorization]\nadminSecret = "s3cret"\njwt = { secret = "a-test-signing-key-of-at-least-32-bytes" }\n',
-    "webhook": '[authorization]\nadminSecret = "s3cret"\nwebhook = { url = "{url}" }\n',
+    "impersonation": HEAD,
+    "jwt": HEAD + f'jwt = {{ secret = "{JWT_KEY}" }}\n',
+    "webhook": HEAD + 'webhook = { url = "{url}" }\n',
 }
 USERS = {
     "alice": {"role": "user", "user_id": 1, "workspace_id": 1},
@@ -285,7 +287,8 @@ GRAPHQL_CASES = [
     ),
     (
         "alice",
-        'mutation { savePost(input: {title: "g", ownerId: 9}) { title ownerId workspaceId } }',
+        'mutation { savePost(input: {title: "g", ownerId: 9}) '
+        "{ title ownerId workspaceId } }",
         {"savePost": {"title": "g", "ownerId": 1, "workspaceId": 1}},
     ),
     (
