@@ -630,6 +630,7 @@ def benchmark(args: argparse.Namespace, folder: Path, servers: list) -> bool:
     print(
         f"Database: {rest.PRODUCTS:,} products, {rest.ORDERS:,} orders ({took:.1f} s)"
     )
+    print(f"Load average before: {load()}")
     ok = True
     if not args.skip_http:
         ok = run_http(args, db, folder, servers)
@@ -638,7 +639,13 @@ def benchmark(args: argparse.Namespace, folder: Path, servers: list) -> bool:
         servers.clear()
     if args.subscribers:
         ok = run_subscriptions(args, db, folder) and ok
+    print(f"Load average after: {load()}")
     return ok
+
+
+def load() -> str:
+    """Return the 1, 5 and 15 minute load averages (other work on the machine)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
