@@ -20,12 +20,20 @@ from graphql import GraphQLError
 
 from platform_core.config import get_config
 from platform_core.entities import Entities
-from platform_core.exceptions import INTERNAL_ERROR, SERVICE_UNAVAILABLE, APIError
+from platform_core.exceptions import (
+    INTERNAL_ERROR,
+    SERVICE_UNAVAILABLE,
+    UNAUTHORIZED,
+    APIError,
+)
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.schema import build_schema
 from platform_core.kinds.db import DbOptions
 
 logger = logging.getLogger("joule.graphql")
+# Errors that concern the whole request, not one field: answered with their
+# HTTP status instead of 200.
+_WHOLE_REQUEST = {UNAUTHORIZED: 401, SERVICE_UNAVAILABLE: 503}
 
 
 def format_error(error: Exception) -> dict:
@@ -67,15 +75,17 @@ class LimitedGraphQLView(GraphQLView):
             self.max_query_size = max_query_size
 
     def get_response(self, request, data, show_graphiql=False):
-        """Answer 503 when the database is down, as the REST API does."""
+        """Answer 401 for bad credentials and 503 when the database is down,
+        as the REST API does."""
         result, status = super().get_response(request, data, show_graphiql)
-        if status == 200 and SERVICE_UNAVAILABLE in (result or ""):
-            errors = orjson.loads(result).get("errors", ())
-            if any(
-                e.get("extensions", {}).get("code") == SERVICE_UNAVAILABLE
-                for e in errors
-            ):
-                status = 503
+        if status == 200 and result and any(c in result for c in _WHOLE_REQUEST):
+            codes = {
+                e.get("extensions", {}).get("code")
+                for e in orjson.loads(result).get("errors", ())
+            }
+            for code, code_status in _WHOLE_REQUEST.items():
+                if code in codes:
+                    return result, code_status
         return result, status
 
     def execute_graphql_request(self, request, data, query, *args, **kwargs):

@@ -174,10 +174,10 @@ def shop(source, engine, webhook, tmp_path, django_db_blocker):
             shop["comment"].insert(COMMENTS)
             with platform_client(base_url="http://testserver/shop") as client:
 
-                def call(user, method, path, body=None):
-                    return client.request(
-                        method, path, json=body, headers=headers_for(source, user)
-                    )
+                def call(user, method, path, body=None, headers=None):
+                    if headers is None:
+                        headers = headers_for(source, user)
+                    return client.request(method, path, json=body, headers=headers)
 
                 yield call
 
@@ -322,3 +322,26 @@ def test_graphql_denials_are_errors_with_codes(shop, user, query, code):
     response = shop(user, "POST", "/graphql", {"query": query})
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] == code, errors
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer forged"},
+        {"Authorization": "Basic YTpi"},
+        {"X-JOULE-ADMIN-SECRET": "wrong", "X-JOULE-ROLE": "user"},
+    ],
+    ids=["bad-token", "not-bearer", "wrong-secret"],
+)
+def test_bad_credentials_are_401_on_rest_and_graphql(shop, headers):
+    rest = shop(None, "GET", "/posts", headers=headers)
+    assert rest.status_code == 401, rest.text
+    assert rest.json()["code"] == "UNAUTHORIZED"
+    graphql = shop(None, "POST", "/graphql", {"query": "{ posts { id } }"}, headers)
+    assert graphql.status_code == 401, graphql.text
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "UNAUTHORIZED"
+
+
+def test_role_headers_without_the_secret_are_ignored(shop):
+    forged = {"X-JOULE-ROLE": "user", "X-JOULE-WORKSPACE-ID": "2"}
+    assert shop(None, "GET", "/posts", headers=forged).status_code == 403
