@@ -34,8 +34,10 @@ from graphql import (
 from graphql.execution import ExecutionContext
 from graphql.execution.collect_fields import collect_fields
 
+from platform_core.authorization.identity import Credentials, current
 from platform_core.config import get_config
 from platform_core.events.layer import group_name, publisher
+from platform_core.exceptions import APIError
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
     SubscriptionPlan,
@@ -84,6 +86,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         self.operations: dict[str, SubscriptionPlan | None] = {}
         self.groups_joined: dict[str, int] = {}
         self._init_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.credentials: Credentials | None = None
+        # identity_key: equal keys see the same rows (shared event answers).
+        self.identity_key: tuple | None = None
 
     # connection
 
@@ -119,8 +125,37 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         self.operations.clear()
 
     async def authorize(self, params: dict) -> bool:
-        """Return whether a client with this ``connection_init`` payload may stay."""
+        """Return whether a client with this ``connection_init`` payload may stay.
+
+        The payload's credentials (``{"Authorization": "Bearer ..."}``, or the
+        same under ``"headers"``) join the handshake's headers and session;
+        the service's rules then apply to every operation and event. Bad
+        credentials (401) refuse the connection.
+        """
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in self.scope.get("headers", ())
+        }
+        for source in (params, params.get("headers")):
+            if isinstance(source, dict):
+                headers.update({k: v for k, v in source.items() if isinstance(v, str)})
+        self.credentials = Credentials(headers, self.scope.get("user"))
+        current.set(self.credentials)
+        try:
+            self.identity_key = await database_sync_to_async(self._identify)()
+        except APIError as exc:
+            logger.info("GraphQL websocket refused: %s", exc.message)
+            return False
         return True
+
+    def _identify(self) -> tuple | None:
+        """Resolve the caller once under each rule set of the schema."""
+        keys = []
+        for _, entity in self.schema.subscription_sources.values():
+            identity = getattr(entity.hooks, "identity", None)
+            if identity is not None:
+                keys.append(identity(self.credentials).key)
+        return tuple(keys) or None
 
     # client messages
 
@@ -227,7 +262,11 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         if isinstance(context, list):
             return [error.formatted for error in context]
         if context.operation.operation != OperationType.SUBSCRIPTION:
-            asyncio.ensure_future(self._answer_once(operation_id, document, payload))
+            task = asyncio.ensure_future(
+                self._answer_once(operation_id, document, payload)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
             return []
         fields = collect_fields(
             schema,
@@ -237,9 +276,12 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             context.operation.selection_set,
         )
         root = next(iter(fields.values()))[0]
-        subscription = plan(
-            operation_id, self.schema, document, root, context.fragments, payload
-        )
+        try:
+            subscription = await database_sync_to_async(plan)(
+                operation_id, self.schema, document, root, context.fragments, payload
+            )
+        except APIError as exc:
+            return [GraphQLError(exc.message, extensions=exc.extensions).formatted]
         self.operations[operation_id] = subscription
         await self._join(group_name(subscription.event))
         return []
@@ -280,8 +322,11 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         for subscription in list(self.operations.values()):
             if subscription is None or subscription.event != message["event"]:
                 continue
+            entity = subscription.entity
+            if not entity.hooks.allows_row(entity.info, message["row"], None):
+                continue
             answer = await payloads().get(
-                (message["id"], *subscription.key),
+                (message["id"], self.identity_key, *subscription.key),
                 lambda s=subscription: self._execute(s, message["row"]),
             )
             if subscription.id in self.operations:

@@ -151,6 +151,8 @@ class RootFields:
     subscriptions: dict = field(default_factory=dict)
     # events: subscription field -> "<service>.<entity>.<saved|deleted>".
     events: dict = field(default_factory=dict)
+    # sources: subscription field -> (SchemaTypes, Entity), for checks.
+    sources: dict = field(default_factory=dict)
 
     def add(self, types: SchemaTypes, entity: Entity) -> None:
         """Add the fields of ``entity`` under its public names.
@@ -179,6 +181,7 @@ class RootFields:
             name = types.public(info.entity) + action
             self.subscriptions[name] = field_
             self.events[name] = f"{entity.event}.{action.lower()}"
+            self.sources[name] = (types, entity)
 
     def schema(self) -> graphene.Schema:
         """Return the graphene schema of these fields."""
@@ -194,6 +197,7 @@ class RootFields:
         )
         # The event each subscription field follows, for the websocket consumer.
         schema.subscription_events = dict(self.events)
+        schema.subscription_sources = dict(self.sources)
         return schema
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import graphene
@@ -33,7 +34,7 @@ from graphql.language import DocumentNode
 
 from platform_core.entities import Entity
 from platform_core.entities.values import to_python
-from platform_core.graphql.loaders import prefetch
+from platform_core.graphql.loaders import check_selection, prefetch
 from platform_core.introspection import ModelInfo
 
 _DATES = {"DateTimeField", "DateField", "TimeField"}
@@ -81,6 +82,8 @@ class SubscriptionPlan:
     operation_name: str | None
     # reads_database: the selection has relations, so it runs in a thread.
     reads_database: bool
+    # entity: whose rows the events carry (its rules filter them).
+    entity: Entity | None = None
     # key: subscriptions with equal keys get the same answer to an event.
     key: tuple = field(default=())
 
@@ -93,8 +96,14 @@ def plan(
     fragments: dict,
     payload: dict,
 ) -> SubscriptionPlan:
-    """Return the plan of a validated subscription whose root field is ``root``."""
+    """Return the plan of a validated subscription whose root field is ``root``.
+
+    Raise a 403 APIError when the caller's rule hides the entity or a
+    selected field (checked once, here, not per event).
+    """
     variables = payload.get("variables")
+    types, entity = schema.subscription_sources[root.name.value]
+    check_selection(types, entity, root, SimpleNamespace(fragments=fragments))
     return SubscriptionPlan(
         id=operation_id,
         event=schema.subscription_events[root.name.value],
@@ -102,6 +111,7 @@ def plan(
         variables=variables,
         operation_name=payload.get("operationName"),
         reads_database=_nested(root, fragments),
+        entity=entity,
         key=(
             payload["query"],
             orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),

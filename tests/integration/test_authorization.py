@@ -345,3 +345,90 @@ def test_bad_credentials_are_401_on_rest_and_graphql(shop, headers):
 def test_role_headers_without_the_secret_are_ignored(shop):
     forged = {"X-JOULE-ROLE": "user", "X-JOULE-WORKSPACE-ID": "2"}
     assert shop(None, "GET", "/posts", headers=forged).status_code == 403
+
+
+@pytest.fixture
+def live(shop):
+    from platform_core.testing import live_server
+
+    with live_server() as url:
+        yield url
+
+
+def subscriber(url: str, source: str, user: str | None, query: str):
+    """Open a graphql-transport-ws socket as ``user``; return it subscribed."""
+    from websockets.sync.client import connect
+
+    ws = connect(
+        url.replace("http", "ws") + "/shop/graphql",
+        subprotocols=["graphql-transport-ws"],
+    ).__enter__()
+    ws.send(
+        json.dumps({"type": "connection_init", "payload": headers_for(source, user)})
+    )
+    ack = json.loads(ws.recv(timeout=10))
+    assert ack == {"type": "connection_ack"}, ack
+    ws.send(json.dumps({"id": "s", "type": "subscribe", "payload": {"query": query}}))
+    ws.send(json.dumps({"type": "ping"}))
+    answer = json.loads(ws.recv(timeout=10))
+    return ws, answer
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_subscribers_only_receive_rows_their_rule_allows(shop, live, source):
+    query = "subscription { postSaved { id title workspaceId } }"
+    alice, pong = subscriber(live, source, "alice", query)
+    assert pong == {"type": "pong"}
+    carol, _ = subscriber(live, source, "carol", query)
+    assert shop("bob", "POST", "/posts", {"title": "ws1"}).status_code == 201
+    assert shop("carol", "POST", "/posts", {"title": "ws2"}).status_code == 201
+    seen_by_alice = json.loads(alice.recv(timeout=10))["payload"]["data"]
+    seen_by_carol = json.loads(carol.recv(timeout=10))["payload"]["data"]
+    assert seen_by_alice["postSaved"]["title"] == "ws1"
+    # carol's first event is her own workspace's: bob's row never reached her
+    assert seen_by_carol["postSaved"] == {
+        "id": seen_by_carol["postSaved"]["id"],
+        "title": "ws2",
+        "workspaceId": 2,
+    }
+    alice.close()
+    carol.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+@pytest.mark.parametrize(
+    ("user", "query"),
+    [
+        ("alice", "subscription { postSaved { id secretNote } }"),
+        (None, "subscription { postSaved { id } }"),
+        ("alice", "subscription { commentSaved { post { secretNote } } }"),
+    ],
+    ids=["hidden-field", "anonymous", "hidden-nested-field"],
+)
+def test_subscriptions_outside_the_rules_are_refused(shop, live, source, user, query):
+    ws, answer = subscriber(live, source, user, query)
+    assert answer["type"] == "error", answer
+    assert answer["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+    ws.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_bad_credentials_in_connection_init_close_with_4403(shop, live, source):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(
+        live.replace("http", "ws") + "/shop/graphql",
+        subprotocols=["graphql-transport-ws"],
+    ) as ws:
+        ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": "Bearer forged"},
+                }
+            )
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "Forbidden")
