@@ -73,8 +73,10 @@ class Upstream:
 
     @property
     def netloc(self) -> str:
-        """Return ``host:port`` as sent in Host."""
+        """Return ``host:port`` as sent in Host (no port when the default)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.port == {"http": 80, "https": 443}.get(self.scheme):
+            return host
         return f"{host}:{self.port}"
 
     @property
