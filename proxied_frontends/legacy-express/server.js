@@ -131,7 +131,9 @@ server.listen(port, host, () => {
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, () => {
     console.log(`legacy-express stopping on ${signal}`);
+    sockets.clients.forEach((socket) => socket.close(1001, "going away"));
     server.close(() => process.exit(0));
+    server.closeAllConnections();
     setTimeout(() => process.exit(0), 2000).unref();
   });
 }
