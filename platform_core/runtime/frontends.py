@@ -114,6 +114,7 @@ class FrontendProcess:
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stopping.clear()
+            self.ever_ready = False  # a new start: requests wait for it
             self._set(PREPARING, "installing and building")
             self._thread = threading.Thread(
                 target=self._supervise,
