@@ -299,8 +299,8 @@ class FrontendSource:
         process = self.registry.start(self.spec)
         if not process.ever_ready:  # the first start: worth waiting for
             deadline = time.monotonic() + FIRST_START_WAIT
-            while process.upstream is None and time.monotonic() < deadline:
-                if process.state == STOPPED:
+            while process.state in (PREPARING, STARTING):
+                if time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.05)
         upstream = process.upstream
