@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from platform_core.kinds import kinds
 from platform_core.registry import ServiceRegistry, services
 
 logger = logging.getLogger("joule.asgi")
+# Seconds a server start waits for the processes services run (frontends).
+START_WAIT = 60.0
 
 
 def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
@@ -54,6 +57,42 @@ def warm_up(registry: ServiceRegistry = services) -> None:
     connections.close_all()
 
 
+def start_services(registry: ServiceRegistry = services, wait: float = START_WAIT):
+    """Start what every service runs beside the process; wait for it to be ready.
+
+    Waiting stops after ``wait`` seconds; a service still not ready is
+    logged and keeps starting in the background.
+    """
+    started = [spec for spec in registry if kinds.get(spec.kind).start(spec)]
+    deadline = time.monotonic() + wait
+    for spec in started:
+        while not kinds.get(spec.kind).check_ready(spec)[0]:
+            if time.monotonic() > deadline:
+                logger.warning(
+                    "%s: not ready after %.0f s: %s",
+                    spec.id,
+                    wait,
+                    kinds.get(spec.kind).check_ready(spec)[1],
+                )
+                break
+            time.sleep(0.05)
+
+
+def stop_services(registry: ServiceRegistry = services) -> None:
+    """Stop what ``start_services`` started."""
+    for spec in registry:
+        try:
+            kinds.get(spec.kind).stop(spec)
+        except Exception:
+            logger.exception("%s: not stopped cleanly", spec.id)
+
+
+def start_up(registry: ServiceRegistry = services) -> None:
+    """Warm up the routes, then start the services' processes (lifespan)."""
+    warm_up(registry)
+    start_services(registry)
+
+
 def build_application() -> Any:
     """Return the ASGI application serving every service."""
     from a2wsgi import WSGIMiddleware
@@ -81,5 +120,6 @@ def build_application() -> Any:
                 }
             )
         ),
-        on_startup=warm_up,
+        on_startup=start_up,
+        on_shutdown=stop_services,
     )

@@ -32,6 +32,7 @@ _CODES = {
     500: codes.INTERNAL_ERROR,
     502: codes.BAD_GATEWAY,
     503: codes.SERVICE_UNAVAILABLE,
+    504: codes.GATEWAY_TIMEOUT,
 }
 
 

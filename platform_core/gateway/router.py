@@ -31,10 +31,12 @@ class PlatformRouter:
         app: Any,
         registry: ServiceRegistry = services,
         on_startup: Callable[[], None] | None = None,
+        on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.registry = registry
         self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
         self._mounts: dict[ServiceSpec, Any] = {}
 
     def mount_for(self, spec: ServiceSpec) -> Any | None:
@@ -77,6 +79,8 @@ class PlatformRouter:
                     await asyncio.to_thread(self.on_startup)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await asyncio.to_thread(self.on_shutdown)
                 await asyncio.to_thread(self.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

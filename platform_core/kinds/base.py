@@ -8,6 +8,7 @@ add kinds without touching the others::
         name = "wsgi"
         def read_options(self, reader): ...   # keys of service.toml
         def asgi_app(self, spec): ...         # served outside Django
+        def start(self, spec): ...            # at server start (processes)
         def check_ready(self, spec): ...      # -> (ready, detail)
 """
 
@@ -74,6 +75,17 @@ class Kind:
     def wsgi_app(self, spec: ServiceSpec) -> Any | None:
         """Return a WSGI app for in-process calls (mesh, tests), or None."""
         return None
+
+    def start(self, spec: ServiceSpec) -> bool:
+        """Start what the service runs beside the process, without waiting.
+
+        Called when a server starts (lifespan, runserver). Return True when
+        something was started whose readiness is worth waiting for.
+        """
+        return False
+
+    def stop(self, spec: ServiceSpec) -> None:
+        """Stop what ``start`` started (lifespan shutdown)."""
 
     def check_ready(self, spec: ServiceSpec) -> tuple[bool, str]:
         """Return (ready, detail) for /_joule/ready and ``manage.py services``."""

@@ -1,18 +1,20 @@
 """The ``frontend`` kind: a Node app from ``proxied_frontends/<name>``.
 
-The keys are read and checked here; building, starting, restarting and
-proxying the process plug into this kind::
+The keys are read and checked here; ``runtime.frontends`` builds, starts,
+restarts and proxies the process (HTTP and websockets) under the prefix::
 
     kind = "frontend"
     [frontend]
     path = "proxied_frontends/storefront"
     command = "npm run start"
     health = "/"
+    timeout = 30          # seconds the proxy waits on the app (then 504)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from platform_core.config.reader import TableReader
 from platform_core.exceptions import ConfigError
@@ -33,8 +35,11 @@ class FrontendOptions:
     dev: str = ""
     # port: the loopback port to run on; 0 picks a free one.
     port: int = 0
-    # health: a path answering 2xx once the app is up.
+    # health: a path answering 2xx once the app is up (under the prefix).
     health: str = "/"
+    # timeout: seconds the proxy waits to connect, for each read and write
+    # (a slower app gets 504).
+    timeout: float = 30.0
 
 
 class FrontendKind(Kind):
@@ -53,14 +58,42 @@ class FrontendKind(Kind):
             dev=table.get("dev", str, ""),
             port=table.get("port", int, 0),
             health=table.get("health", str, "/"),
+            timeout=float(table.get("timeout", (int, float), 30.0)),
         )
         table.finish()
         if not 0 <= options.port < 65536:
             raise ConfigError(f"{table.where('port')}: {options.port} is not a port")
         if not options.health.startswith("/"):
             raise ConfigError(f"{table.where('health')}: must start with '/'")
+        if options.timeout <= 0:
+            raise ConfigError(f"{table.where('timeout')}: must be above 0 seconds")
         return options
 
+    # The runtime supervises the process; it is imported when first needed.
+    def asgi_app(self, spec) -> Any:
+        """Return the reverse proxy (HTTP and websockets) to the Node process."""
+        from platform_core.runtime.frontends import frontend_app
+
+        return frontend_app(spec)
+
+    def start(self, spec) -> bool:
+        """Start the Node process in the background; return True."""
+        from platform_core.runtime.frontends import frontends
+
+        frontends.start(spec)
+        return True
+
+    def stop(self, spec) -> None:
+        """Stop the Node process, if this process started it."""
+        from platform_core.runtime.frontends import frontends
+
+        if frontends.is_registered(spec.id):
+            frontends.get(spec.id).stop()
+
     def check_ready(self, spec) -> tuple[bool, str]:
-        """Report the Node process as not running until a runtime starts it."""
-        return False, "frontend process not started"
+        """Report the Node process's state: ready only while it is running."""
+        from platform_core.runtime.frontends import frontends
+
+        if not frontends.is_registered(spec.id):
+            return False, "not started (starts with the server or on first request)"
+        return frontends.get(spec.id).status()

@@ -30,15 +30,18 @@ def test_health_answers_while_the_process_serves(client):
 
 
 @pytest.mark.django_db
-def test_ready_when_every_service_is_ready(client):
+def test_ready_when_every_service_is_ready(client, express):
     response = client.get("/_joule/ready")
     assert response.status_code == 200
     ok = {"ready": True, "detail": "ok"}
+    running = {"ready": True, "detail": express.detail}
+    assert express.detail.startswith("running on 127.0.0.1:")
     assert response.json() == {
         "ready": True,
         "services": {
             "hello": ok,
             "legacy": ok,
+            "legacy-express": running,
             "orders": ok,
             "products": ok,
         },

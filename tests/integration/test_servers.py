@@ -155,3 +155,20 @@ def test_db_service_api_is_served_with_its_migrations_applied(server):
     parent = server.get(f"/products/products/{stored.json()['id']}/category")
     assert parent.json()["name"] == f"Cat {server.name}"
     assert server.get("/products/openapi.json").status_code == 200
+
+
+def test_frontend_is_proxied_under_its_prefix(server):
+    response = server.get("/legacy-api/hello")
+    assert response.status_code == 200
+    assert response.json()["base"] == "/legacy-api"
+    assert server.get("/legacy-api/redirect").headers["Location"] == (
+        "/legacy-api/hello"
+    )
+
+
+def test_frontend_websocket_is_proxied(server):
+    ws_url = server.url.replace("http://", "ws://") + "/legacy-api/ws"
+    with connect(ws_url, open_timeout=10) as websocket:
+        assert json.loads(websocket.recv(timeout=10))["url"] == "/legacy-api/ws"
+        websocket.send("echo me")
+        assert websocket.recv(timeout=10) == "echo me"

@@ -2,13 +2,16 @@
 
 Daphne's development server on the platform's ASGI application; the
 default address comes from ``[server]`` of joule.toml (127.0.0.1:8000).
+Frontends run their dev command (``[frontend] dev``) and stop with it.
 """
 
 from daphne.management.commands.runserver import Command as DaphneRunserver
 
 from platform_core.config import get_config
 from platform_core.db.migrator import apply_all
+from platform_core.gateway.asgi import start_services
 from platform_core.management.commands.services import Command as ServicesCommand
+from platform_core.runtime.frontends import frontends
 
 
 class Command(DaphneRunserver):
@@ -24,5 +27,9 @@ class Command(DaphneRunserver):
         for service_id, applied in apply_all().items():
             for migration in applied:
                 self.stdout.write(f"{service_id}: applied {migration.do.name}")
+        # Daphne has no lifespan events: frontends start here, in the
+        # process that serves (the reloader's child), and stop at its exit.
+        frontends.mode = "development"
+        start_services()
         ServicesCommand(stdout=self.stdout, stderr=self.stderr).handle()
         super().inner_run(*args, **options)

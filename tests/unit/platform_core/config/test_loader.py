@@ -305,6 +305,16 @@ def test_duplicate_prefix_names_both_files(tmp_path):
             "frontend.health: must start with '/'",
             id="frontend-health",
         ),
+        pytest.param(
+            'kind = "frontend"\n[frontend]\ntimeout = 0',
+            "frontend.timeout: must be above 0 seconds",
+            id="frontend-timeout",
+        ),
+        pytest.param(
+            'kind = "frontend"\n[frontend]\ntimeout = "fast"',
+            "frontend.timeout: expected",
+            id="frontend-timeout-type",
+        ),
     ],
 )
 def test_bad_kind_option_is_refused(tmp_path, toml, error):

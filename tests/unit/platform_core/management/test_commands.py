@@ -29,11 +29,17 @@ def parse_answer(text: str) -> tuple[str, dict[str, str], str]:
 
 
 @pytest.mark.django_db
-def test_services_prints_a_table_of_every_service():
+def test_services_prints_a_table_of_every_service(express):
     lines = run("services").splitlines()
     assert lines[0].split() == ["ID", "KIND", "PREFIX", "HEALTH"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"hello", "legacy", "orders", "products"}
+    assert set(rows) == {"hello", "legacy", "legacy-express", "orders", "products"}
+    assert rows["legacy-express"].split() == [
+        "legacy-express",
+        "frontend",
+        "/legacy-api",
+        "ready",
+    ]
     assert rows["products"].split() == ["products", "db", "/products", "ready"]
     assert rows["hello"].split() == [
         "hello",
@@ -47,7 +53,7 @@ def test_services_prints_a_table_of_every_service():
 
 
 @pytest.mark.django_db
-def test_services_aligns_the_columns():
+def test_services_aligns_the_columns(express):
     header, *rows = run("services").splitlines()
     for row in rows:
         _, kind, prefix = row.split()[:3]
@@ -145,7 +151,7 @@ def test_inject_unknown_service_suggests_the_nearest_id():
     with pytest.raises(
         CommandError,
         match=r"No service 'helo'\. Services: hello, "
-        r"legacy, orders, products\. Did you mean 'hello'\?",
+        r"legacy, legacy-express, orders, products\. Did you mean 'hello'\?",
     ):
         run("inject", "helo", "GET", "/")
 
