@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.integration.test_servers import Server, running_server
+from tests.servers import Server, running_server
 
 PREFIX = "/legacy-api"
 
