@@ -13,8 +13,12 @@ from __future__ import annotations
 import logging
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from platform_core.entities import Entities, Entity
+from platform_core.exceptions import APIError
+from platform_core.models import AuthorizationRule, UserClaims
 
 logger = logging.getLogger("joule.admin")
 _TEXT = {"CharField", "TextField"}
@@ -29,6 +33,71 @@ class EntityAdmin(admin.ModelAdmin):
 
     entity: Entity = None
 
+    # Rules: a user who is not a superuser sees and changes only the rows the
+    # service's rules give the roles of their groups (session identity).
+
+    def _ruled(self, request) -> bool:
+        return not request.user.is_superuser and hasattr(self.entity.hooks, "rule")
+
+    def _allows(self, request, operation: str) -> bool:
+        try:
+            self.entity.hooks.rule(self.entity.info, operation, request)
+        except APIError:
+            return False
+        return True
+
+    def has_view_permission(self, request, obj=None):
+        """Let the rules decide for users who are not superusers."""
+        if self._ruled(request):
+            return self._allows(request, "find")
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        """Let the rules decide for users who are not superusers."""
+        if self._ruled(request):
+            return self._allows(request, "save")
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        """Let the rules decide for users who are not superusers."""
+        if self._ruled(request):
+            return self._allows(request, "save")
+        return super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        """Let the rules decide for users who are not superusers."""
+        if self._ruled(request):
+            return self._allows(request, "delete")
+        return super().has_delete_permission(request, obj)
+
+    def has_module_permission(self, request):
+        """Show the service's entities to users the rules let read them."""
+        if self._ruled(request):
+            return self._allows(request, "find")
+        return super().has_module_permission(request)
+
+    def get_queryset(self, request):
+        """Return the rows the user may see (every row for a superuser)."""
+        rows = super().get_queryset(request)
+        if not self._ruled(request):
+            return rows
+        try:
+            return rows.filter(
+                self.entity.hooks.scope(self.entity.info, "find", request)
+            )
+        except APIError:
+            return rows.none()
+
+    def _within(self, request, operation: str, obj) -> None:
+        """Refuse (and so roll back) a write outside the user's rule."""
+        if not self._ruled(request):
+            return
+        try:
+            allowed = self.entity.hooks.scope(self.entity.info, operation, request)
+            self.entity._check_allowed(allowed, [Q(pk=obj.pk)])
+        except APIError as exc:
+            raise PermissionDenied(exc.message) from None
+
     def _publish(self, kind: str, objects) -> None:
         key = self.entity.info.primary_key[0]
         rows = [self.entity.get({key: obj.pk}) or {key: obj.pk} for obj in objects]
@@ -37,15 +106,19 @@ class EntityAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Save, then publish ``saved`` with the stored row."""
         super().save_model(request, obj, form, change)
+        self._within(request, "save", obj)
         self._publish("saved", [obj])
 
     def delete_model(self, request, obj):
         """Publish ``deleted`` with the row, then delete it."""
+        self._within(request, "delete", obj)
         self._publish("deleted", [obj])
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         """Publish ``deleted`` for each row, then delete them."""
+        for obj in queryset:
+            self._within(request, "delete", obj)
         self._publish("deleted", list(queryset))
         super().delete_queryset(request, queryset)
 
@@ -81,6 +154,7 @@ def build_model_admin(entity: Entity) -> type[admin.ModelAdmin]:
 def register_entities(site: admin.AdminSite) -> None:
     """Register every db service entity on ``site`` (composite keys excepted)."""
     from platform_core.db.schema import get_schema
+    from platform_core.kinds import kinds
     from platform_core.registry import services
 
     for spec in services:
@@ -91,7 +165,7 @@ def register_entities(site: admin.AdminSite) -> None:
         except Exception:  # a database that is down must not break the admin
             logger.exception("%s: entities not added to the admin", spec.id)
             continue
-        for entity in Entities(schema):
+        for entity in Entities(schema, kinds.get("db").entity_hooks(spec)):
             info = entity.info
             if len(info.primary_key) > 1 or site.is_registered(info.model):
                 continue  # Django's admin does not edit composite keys
@@ -117,3 +191,20 @@ class JouleAdminSite(admin.AdminSite):
         """Register the entities, then build the URLs."""
         register_entities(self)
         return super().get_urls()
+
+
+@admin.register(AuthorizationRule)
+class AuthorizationRuleAdmin(admin.ModelAdmin):
+    """Rules of db services, checked on save, live on the next request."""
+
+    list_display = ("service", "position", "role", "entities", "updated_at")
+    list_filter = ("service", "role")
+    ordering = ("service", "position", "id")
+
+
+@admin.register(UserClaims)
+class UserClaimsAdmin(admin.ModelAdmin):
+    """Claims of session users (e.g. their workspace)."""
+
+    list_display = ("user", "claims")
+    raw_id_fields = ("user",)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from platform_core.authorization.admin_rules import service_rules
 from platform_core.authorization.conditions import (
     MissingClaim,
     conditions_q,
@@ -41,29 +42,42 @@ def forbidden(message: str) -> APIError:
 class RuleHooks(EntityHooks):
     """Apply a service's authorization rules to its entities."""
 
-    def __init__(self, options: AuthorizationOptions) -> None:
+    def __init__(self, options: AuthorizationOptions, service_id: str = "") -> None:
         self.options = options
+        self.service_id = service_id
+
+    def credentials(self, context: Any) -> Credentials | None:
+        """Return the credentials of ``context`` (a request, ...) or the current."""
+        if isinstance(context, Credentials):
+            return context
+        if context is not None and hasattr(context, "headers"):
+            found = getattr(context, "joule_credentials", None)
+            if found is None:
+                found = context.joule_credentials = Credentials.of_request(context)
+            return found
+        return current.get()
 
     def identity(self, context: Any) -> Identity | None:
         """Return the caller of ``context``, or None for the platform itself."""
         if isinstance(context, Identity):
             return context
-        if isinstance(context, Credentials):
-            credentials = context
-        elif context is not None and hasattr(context, "headers"):
-            credentials = getattr(context, "joule_credentials", None) or (
-                Credentials.of_request(context)
-            )
-        else:
-            credentials = current.get()
+        credentials = self.credentials(context)
         return None if credentials is None else credentials.identity(self.options)
+
+    def rules(self, context: Any) -> tuple[Rule, ...]:
+        """Return the service's rules: service.toml's, then Django admin's."""
+        if not self.service_id:
+            return self.options.rules
+        credentials = self.credentials(context)
+        memo = credentials.memo if credentials is not None else None
+        return service_rules(self.options, self.service_id, memo)
 
     def rule(self, info: ModelInfo, operation: str, context: Any) -> Rule | None:
         """Return the caller's rule (None: unrestricted); 403 when none allows."""
         identity = self.identity(context)
         if identity is None or identity.admin:
             return None
-        rule = find_rule(self.options.rules, identity.roles, info.entity)
+        rule = find_rule(self.rules(context), identity.roles, info.entity)
         if rule is None or not rule.permission(operation).allowed:
             roles = ", ".join(identity.roles) or "none"
             raise forbidden(

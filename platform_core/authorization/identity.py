@@ -78,6 +78,8 @@ class Credentials:
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.user = user
         self._identities: dict[int, Identity] = {}
+        # memo: what one request reads once (admin rules' version, ...).
+        self.memo: dict = {}
 
     @classmethod
     def of_request(cls, request) -> Credentials:
@@ -140,16 +142,23 @@ class Credentials:
 def session_identity(user) -> Identity:
     """Return the identity of a Django user: group names are roles.
 
-    A superuser is the platform admin; a user in no group has the role "user".
+    Claims are USER_ID, USERNAME, EMAIL and those of its ``UserClaims`` (from
+    LDAP or the admin). A superuser is the platform admin; a user in no group
+    has the role "user".
     """
     if user.is_superuser:
         return Identity((ADMIN_ROLE,), admin=True)
+    from platform_core.models import UserClaims
+
     groups = tuple(user.groups.values_list("name", flat=True))
     claims = {
         "USER_ID": user.pk,
         "USERNAME": user.get_username(),
         "EMAIL": getattr(user, "email", "") or None,
     }
+    stored = UserClaims.objects.filter(user=user).values_list("claims", flat=True)
+    for extra in stored[:1]:
+        claims.update({normalize(k): v for k, v in (extra or {}).items()})
     return Identity(groups or ("user",), {k: v for k, v in claims.items() if v})
 
 

@@ -120,7 +120,7 @@ def read_authorization(reader: TableReader) -> AuthorizationOptions | None:
         anonymous_role=table.get("anonymousRole", str, "anonymous"),
         jwt=_jwt(table.table("jwt")) if jwt is not None else None,
         webhook=_webhook(table.table("webhook")) if webhook is not None else None,
-        rules=tuple(_rule(rule) for rule in table.tables("rules")),
+        rules=tuple(rule_from_table(rule) for rule in table.tables("rules")),
     )
     table.finish()
     return options
@@ -185,7 +185,8 @@ def _permission(value: Any, where: str) -> Permission:
     raise ConfigError(f"{where}: expected true, false, conditions or {{checks = ...}}")
 
 
-def _rule(table: TableReader) -> Rule:
+def rule_from_table(table: TableReader) -> Rule:
+    """Read one rule table; raise ConfigError naming the bad key."""
     role = table.get("role", str)
     entity = table.get("entity", str, None)
     entities = table.get("entities", list, None)
@@ -208,7 +209,7 @@ def _rule(table: TableReader) -> Rule:
             for name, value in defaults.items()
         ),
         fields=tuple(fields) if fields is not None else None,
-        source=table.where("role").rsplit(".", 1)[0],
+        source=f"{table.file}: {table.path}" if table.path else table.file,
         **permissions,
     )
 

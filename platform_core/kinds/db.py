@@ -138,9 +138,9 @@ class DbKind(Kind):
             return None
         from platform_core.authorization.hooks import RuleHooks
 
-        if options not in _hooks:
-            _hooks[options] = RuleHooks(options)
-        return _hooks[options]
+        if (spec.id, options) not in _hooks:
+            _hooks[spec.id, options] = RuleHooks(options, spec.id)
+        return _hooks[spec.id, options]
 
     def websocket_urlpatterns(self, spec) -> list:
         """Return the service's own websocket routes, then GraphQL over websockets."""

@@ -59,6 +59,7 @@ SOURCES = {
     "impersonation": HEAD,
     "jwt": HEAD + f'jwt = {{ secret = "{JWT_KEY}" }}\n',
     "webhook": HEAD + 'webhook = { url = "{url}" }\n',
+    "session": HEAD,
 }
 USERS = {
     "alice": {"role": "user", "user_id": 1, "workspace_id": 1},
@@ -108,11 +109,43 @@ def webhook():
     hook.server.shutdown()
 
 
+SESSIONS: dict[str, str] = {}
+
+
+def log_in_users() -> None:
+    """Create a Django user per USERS entry, in group "user", with claims."""
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+    )
+    from django.contrib.auth.models import Group, User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from platform_core.models import UserClaims
+
+    group, _ = Group.objects.get_or_create(name="user")
+    for name, claims in USERS.items():
+        user = User.objects.create_user(name, password="pw")
+        user.groups.add(group)
+        UserClaims.objects.create(
+            user=user, claims={k: v for k, v in claims.items() if k != "role"}
+        )
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        SESSIONS[name] = session.session_key
+
+
 def headers_for(source: str, user: str | None) -> dict:
     """Return the headers that make ``user`` the caller under ``source``."""
     if user is None:
         return {}
     claims = USERS[user]
+    if source == "session":
+        return {"Cookie": f"sessionid={SESSIONS[user]}"}
     if source == "impersonation":
         headers = {"X-JOULE-ADMIN-SECRET": "s3cret", "X-JOULE-ROLE": claims["role"]}
         headers.update(
@@ -148,8 +181,13 @@ def engine(request):
 
 
 @pytest.fixture
-def shop(source, engine, webhook, tmp_path, django_db_blocker):
-    """The shop service with the rules, seeded; yields a request function."""
+def shop(source, engine, webhook, tmp_path, django_db_blocker, transactional_db):
+    """The shop service with the rules, seeded; yields a request function.
+
+    Users and sessions live in the platform database (``transactional_db``).
+    """
+    if source == "session":
+        log_in_users()
     options = read_options(SOURCES[source].replace("{url}", webhook.url) + RULES)
     with (
         django_db_blocker.unblock(),
@@ -359,13 +397,17 @@ def subscriber(url: str, source: str, user: str | None, query: str):
     """Open a graphql-transport-ws socket as ``user``; return it subscribed."""
     from websockets.sync.client import connect
 
+    # A browser's session cookie comes with the handshake; tokens and the
+    # admin headers come in connection_init's payload.
+    headers = headers_for(source, user)
+    handshake = headers if source == "session" else {}
     ws = connect(
         url.replace("http", "ws") + "/shop/graphql",
         subprotocols=["graphql-transport-ws"],
+        additional_headers=handshake,
     ).__enter__()
-    ws.send(
-        json.dumps({"type": "connection_init", "payload": headers_for(source, user)})
-    )
+    payload = {} if source == "session" else headers
+    ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     ack = json.loads(ws.recv(timeout=10))
     assert ack == {"type": "connection_ack"}, ack
     ws.send(json.dumps({"id": "s", "type": "subscribe", "payload": {"query": query}}))
