@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import tomllib
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -125,8 +126,9 @@ def log_in_users() -> None:
     from platform_core.models import UserClaims
 
     group, _ = Group.objects.get_or_create(name="user")
+    suffix = uuid.uuid4().hex[:8]
     for name, claims in USERS.items():
-        user = User.objects.create_user(name, password="pw")
+        user = User.objects.create_user(f"{name}-{suffix}")  # no password: fast
         user.groups.add(group)
         UserClaims.objects.create(
             user=user, claims={k: v for k, v in claims.items() if k != "role"}
@@ -181,10 +183,12 @@ def engine(request):
 
 
 @pytest.fixture
-def shop(source, engine, webhook, tmp_path, django_db_blocker, transactional_db):
+def shop(source, engine, webhook, tmp_path, django_db_blocker, db):
     """The shop service with the rules, seeded; yields a request function.
 
-    Users and sessions live in the platform database (``transactional_db``).
+    Users and sessions live in the platform's test database (``db``: rolled
+    back after the test; tests served by another thread ask for
+    ``transactional_db`` instead).
     """
     if source == "session":
         log_in_users()
@@ -386,7 +390,7 @@ def test_role_headers_without_the_secret_are_ignored(shop):
 
 
 @pytest.fixture
-def live(shop):
+def live(transactional_db, shop):
     from platform_core.testing import live_server
 
     with live_server() as url:

@@ -46,7 +46,7 @@ def hs256(claims: dict, key: str = SECRET, **headers) -> str:
     return jwt.encode(claims, key, algorithm="HS256", headers=headers or None)
 
 
-def later(seconds: int = 60) -> int:
+def later(seconds: int = 3600) -> int:
     return int(time.time()) + seconds
 
 
