@@ -9,14 +9,27 @@ answer 400 with ``errors``, resolver errors carry ``extensions.code``::
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 
+import graphene
 import orjson
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.language import DocumentNode
 
 from platform_core.config import get_config
 from platform_core.entities import Entities
@@ -88,14 +101,94 @@ class LimitedGraphQLView(GraphQLView):
                     return result, code_status
         return result, status
 
-    def execute_graphql_request(self, request, data, query, *args, **kwargs):
-        """Refuse a query over ``max_query_size`` characters (HTTP 413)."""
-        if query and len(query) > self.max_query_size:
+    def execute_graphql_request(
+        self, request, data, query, variables, operation_name, show_graphiql=False
+    ):
+        """Run ``query``: parsed and validated once per text, then executed.
+
+        A query over ``max_query_size`` characters is refused (HTTP 413); a
+        mutation sent with GET is 405.
+        """
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        if len(query) > self.max_query_size:
             raise HttpError(
                 HttpResponse(status=413),
                 message=(f"The query is longer than {self.max_query_size} characters"),
             )
-        return super().execute_graphql_request(request, data, query, *args, **kwargs)
+        parsed = documents(self.schema).get(query, self.validation_rules)
+        if isinstance(parsed, ExecutionResult):
+            return parsed
+        operation = get_operation_ast(parsed, operation_name)
+        if (
+            request.method.lower() == "get"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            raise HttpError(
+                HttpResponseNotAllowed(
+                    ["POST"],
+                    f"Can only perform a {operation.operation.value} operation "
+                    "from a POST request.",
+                )
+            )
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                parsed,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+            )
+        except Exception as exc:
+            return ExecutionResult(errors=[exc])
+
+
+class Documents:
+    """Parsed and validated documents of one schema, by query text (LRU)."""
+
+    size = 512
+
+    def __init__(self, schema: graphene.Schema) -> None:
+        self.schema = schema
+        self._parsed: OrderedDict[str, DocumentNode | ExecutionResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, query: str, rules) -> DocumentNode | ExecutionResult:
+        """Return the document of ``query``, or the result holding its errors."""
+        with self._lock:
+            parsed = self._parsed.get(query)
+            if parsed is not None:
+                self._parsed.move_to_end(query)
+                return parsed
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return ExecutionResult(errors=[exc])
+        errors = validate(self.schema.graphql_schema, document, rules)
+        parsed = ExecutionResult(data=None, errors=errors) if errors else document
+        with self._lock:
+            self._parsed[query] = parsed
+            if len(self._parsed) > self.size:
+                self._parsed.popitem(last=False)
+        return parsed
+
+
+_documents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def documents(schema: graphene.Schema) -> Documents:
+    """Return the document cache of ``schema``."""
+    found = _documents.get(schema)
+    if found is None:
+        found = _documents.setdefault(schema, Documents(schema))
+    return found
 
 
 def graphql_patterns(entities: Entities, options: DbOptions) -> list:
