@@ -19,10 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
-EXTRAS = {"run": "", "test": "[test,mysql]"}
-# Debian packages the test extras need: headers that mysqlclient compiles
-# against.
-TEST_DEBIAN_PACKAGES = ("default-libmysqlclient-dev", "pkg-config")
+EXTRAS = {"run": "", "test": "[test,mysql,ldap]"}
+# Debian packages the test extras need: headers that mysqlclient and
+# python-ldap compile against, and the OpenLDAP server the LDAP tests run.
+TEST_DEBIAN_PACKAGES = (
+    "default-libmysqlclient-dev",
+    "pkg-config",
+    "libldap2-dev",
+    "libsasl2-dev",
+    "slapd",
+    "ldap-utils",
+)
 
 
 def ensure_python() -> None:

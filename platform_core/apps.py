@@ -33,6 +33,9 @@ class PlatformCoreConfig(AppConfig):
         schema_forgotten.connect(forget_urlconfs)
         schema_forgotten.connect(forget_entities)
         connect_event_handlers()
+        from platform_core.authorization.ldap import connect_ldap_claims
+
+        connect_ldap_claims()
 
 
 def connect_event_handlers() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 
+from platform_core.authorization.ldap import ldap_settings
 from platform_core.config import env, get_config
 from platform_core.db.connections import databases
 from platform_core.discovery import installed_apps
@@ -70,6 +71,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Logins: Django's users, and LDAP's when [ldap] is in joule.toml.
+globals().update(ldap_settings(CONFIG.ldap))
+LOGIN_URL = "/_joule/login"
+LOGIN_REDIRECT_URL = "/_joule/"
+LOGOUT_REDIRECT_URL = "/_joule/login"
 
 ROOT_URLCONF = "platform_core.urls"
 ASGI_APPLICATION = "platform_core.asgi.application"

@@ -20,6 +20,7 @@ from platform_core.config.schema import (
     ChannelsConfig,
     DatabaseConfig,
     GraphQLConfig,
+    LdapConfig,
     LoggingConfig,
     PlatformConfig,
     ServerConfig,
@@ -71,6 +72,7 @@ def load_config(root: Path, kinds=None) -> PlatformConfig:
         database=_database(reader.table("database")),
         channels=_channels(reader.table("channels")),
         graphql=_graphql(reader.table("graphql")),
+        ldap=_ldap(reader.table("ldap")) if "ldap" in reader.data else None,
         services=tuple(_service(folder, kinds) for folder in service_folders(root)),
     )
     reader.finish()
@@ -123,6 +125,27 @@ def _channels(table: TableReader) -> ChannelsConfig:
         redis=env("REDIS_URL", default=redis) or None,
         prefix=env("JOULE_CHANNELS_PREFIX", default=prefix),
     )
+
+
+def _ldap(table: TableReader) -> LdapConfig:
+    claims = table.get("claims", dict, {})
+    config = LdapConfig(
+        server=table.get("server", str),
+        bind_dn=table.get("bind_dn", str, ""),
+        bind_password=table.get("bind_password", str, ""),
+        user_search=table.get("user_search", str),
+        user_filter=table.get("user_filter", str, LdapConfig.user_filter),
+        group_search=table.get("group_search", str, ""),
+        claims=tuple((str(k), str(v)) for k, v in claims.items()),
+    )
+    table.finish()
+    if not config.server.startswith(("ldap://", "ldaps://", "ldapi://")):
+        raise ConfigError(
+            f"{table.where('server')}: {config.server!r} must be an ldap:// URL"
+        )
+    if "%(user)s" not in config.user_filter:
+        raise ConfigError(f"{table.where('user_filter')}: must contain %(user)s")
+    return config
 
 
 def _graphql(table: TableReader) -> GraphQLConfig:

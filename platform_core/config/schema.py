@@ -79,6 +79,37 @@ class GraphQLConfig:
 
 
 @dataclass(frozen=True)
+class LdapConfig:
+    """``[ldap]`` of joule.toml: log users in against a directory.
+
+    LDAP groups become Django groups, hence roles; ``claims`` maps claim
+    names to user attributes::
+
+        [ldap]
+        server = "ldap://127.0.0.1:389"
+        bind_dn = "cn=reader,dc=example,dc=org"
+        bind_password = "{LDAP_PASSWORD}"
+        user_search = "ou=people,dc=example,dc=org"
+        group_search = "ou=groups,dc=example,dc=org"
+        claims = { WORKSPACE_ID = "departmentNumber" }
+    """
+
+    # server: the directory's ldap:// or ldaps:// URL.
+    server: str
+    # bind_dn / bind_password: the account searching for users ("" anonymous).
+    bind_dn: str = ""
+    bind_password: str = ""
+    # user_search: where users are found, with user_filter ("%(user)s" is
+    # the login name).
+    user_search: str = ""
+    user_filter: str = "(uid=%(user)s)"
+    # group_search: where groupOfNames groups are; they become roles.
+    group_search: str = ""
+    # claims: claim name -> LDAP attribute, stored at each login.
+    claims: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """One service, read from ``services/<folder>/service.toml``."""
 
@@ -119,6 +150,8 @@ class PlatformConfig:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     graphql: GraphQLConfig = field(default_factory=GraphQLConfig)
+    # ldap: None unless [ldap] is given (then LDAP logins are on).
+    ldap: LdapConfig | None = None
     services: tuple[ServiceSpec, ...] = ()
 
     def get_service(self, service_id: str) -> ServiceSpec:
