@@ -18,9 +18,31 @@ PREFIX_RE = re.compile(r"^(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+$")
 MESH_HOST_SUFFIX = ".internal"
 
 
+# Labels of the apps the platform installs: a service named like one (the
+# e-commerce "auth" service) gets "<id>_service" instead.
+TAKEN_LABELS = frozenset(
+    {
+        "auth",
+        "contenttypes",
+        "sessions",
+        "messages",
+        "staticfiles",
+        "admin",
+        "rest_framework",
+        "drf_spectacular",
+        "drf_spectacular_sidecar",
+        "graphene_django",
+        "channels",
+        "daphne",
+        "platform_core",
+    }
+)
+
+
 def app_label(service_id: str) -> str:
-    """Return the Django app label of a service id."""
-    return service_id.replace("-", "_")
+    """Return the Django app label of a service id (``auth`` -> ``auth_service``)."""
+    label = service_id.replace("-", "_")
+    return f"{label}_service" if label in TAKEN_LABELS else label
 
 
 def default_prefix(service_id: str) -> str:

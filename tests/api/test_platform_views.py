@@ -39,6 +39,7 @@ def test_ready_when_every_service_is_ready(client, express):
     assert response.json() == {
         "ready": True,
         "services": {
+            "auth": ok,
             "hello": ok,
             "legacy": ok,
             "legacy-express": running,

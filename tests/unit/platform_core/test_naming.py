@@ -86,3 +86,9 @@ def test_relation_is_the_column_without_its_id_suffix(column, relation):
 def test_pascal_names_the_model_class():
     assert naming.pascal("orderItem") == "OrderItem"
     assert naming.pascal("order_items") == "OrderItems"
+
+
+def test_service_ids_taken_by_installed_apps_get_a_suffixed_label():
+    assert naming.app_label("auth") == "auth_service"
+    assert naming.app_label("legacy-express") == "legacy_express"
+    assert naming.app_label("orders") == "orders"

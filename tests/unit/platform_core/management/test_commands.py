@@ -33,7 +33,14 @@ def test_services_prints_a_table_of_every_service(express):
     lines = run("services").splitlines()
     assert lines[0].split() == ["ID", "KIND", "PREFIX", "HEALTH"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"hello", "legacy", "legacy-express", "orders", "products"}
+    assert set(rows) == {
+        "auth",
+        "hello",
+        "legacy",
+        "legacy-express",
+        "orders",
+        "products",
+    }
     assert rows["legacy-express"].split() == [
         "legacy-express",
         "frontend",
@@ -150,7 +157,7 @@ def test_inject_sends_the_given_headers():
 def test_inject_unknown_service_suggests_the_nearest_id():
     with pytest.raises(
         CommandError,
-        match=r"No service 'helo'\. Services: hello, "
+        match=r"No service 'helo'\. Services: auth, hello, "
         r"legacy, legacy-express, orders, products\. Did you mean 'hello'\?",
     ):
         run("inject", "helo", "GET", "/")
