@@ -1,4 +1,4 @@
-"""Entity events on the Channels layer: one group per event name.
+"""Entity events on the Channels layer: one group per event name, one hub per loop.
 
 Each event is sent to the group ``joule.<service>.<entity>.<saved|deleted>``
 as a ``joule.event`` message whose row is JSON-safe (the REST API's form),
@@ -100,3 +100,76 @@ def _log_failure(future: Any) -> None:
 
 
 publisher = LayerPublisher()
+
+
+class EventHub:
+    """One channel-layer member per event loop, fanning events out locally.
+
+    Instead of every websocket joining the groups itself (one copy and one
+    layer receive per subscriber and event), the hub joins each group once
+    and hands every message to the local subscribers' queues. A subscriber
+    whose queue is full is too slow to follow: ``overflow`` is called for it
+    (it is disconnected and logged), never silently skipped::
+
+        hub = EventHub.of_loop()
+        await hub.join("joule.products.product.saved", subscriber)
+        # subscriber.queue gets each message; subscriber.overflow() if full
+    """
+
+    _hubs: dict = {}
+
+    def __init__(self, alias: str = "default") -> None:
+        from channels.layers import get_channel_layer
+
+        self.layer = get_channel_layer(alias)
+        self.channel: str | None = None
+        self.members: dict[str, set] = {}
+        self._receiver: asyncio.Task | None = None
+
+    @classmethod
+    def of_loop(cls) -> EventHub:
+        """Return the hub of the running event loop (made on first use)."""
+        loop = asyncio.get_running_loop()
+        hub = cls._hubs.get(loop)
+        if hub is None:
+            for stale in [other for other in cls._hubs if other.is_closed()]:
+                del cls._hubs[stale]
+            hub = cls._hubs[loop] = cls()
+        return hub
+
+    async def join(self, group: str, subscriber) -> None:
+        """Deliver ``group``'s messages to ``subscriber.queue`` from now on."""
+        if self.channel is None:
+            self.channel = await self.layer.new_channel("joule-hub.")
+            self._receiver = asyncio.ensure_future(self._receive())
+        members = self.members.setdefault(group, set())
+        if not members:
+            await self.layer.group_add(group, self.channel)
+        members.add(subscriber)
+
+    async def leave(self, group: str, subscriber) -> None:
+        """Stop delivering ``group`` to ``subscriber``."""
+        members = self.members.get(group)
+        if members is None or subscriber not in members:
+            return
+        members.discard(subscriber)
+        if not members:
+            del self.members[group]
+            await self.layer.group_discard(group, self.channel)
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("event hub: receiving from the channel layer failed")
+                await asyncio.sleep(1)
+                continue
+            group = group_name(message.get("event", ""))
+            for subscriber in list(self.members.get(group, ())):
+                try:
+                    subscriber.queue.put_nowait(message)
+                except asyncio.QueueFull:
+                    subscriber.overflow()

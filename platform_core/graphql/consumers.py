@@ -37,7 +37,7 @@ from graphql.execution.collect_fields import collect_fields
 
 from platform_core.authorization.identity import Credentials, current
 from platform_core.config import get_config
-from platform_core.events.layer import group_name, publisher
+from platform_core.events.layer import EventHub, group_name, publisher
 from platform_core.exceptions import APIError
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
@@ -50,6 +50,8 @@ from platform_core.graphql.views import format_error
 
 logger = logging.getLogger("joule.graphql")
 PROTOCOL = "graphql-transport-ws"
+# Events a socket may have waiting; a client further behind is disconnected.
+EVENT_BACKLOG = 10_000
 
 
 class ProtocolError(Exception):
@@ -74,6 +76,9 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
     """
 
     init_timeout = 3.0
+    # No channel of its own: events come from the loop's EventHub, which
+    # holds the only channel-layer membership of the process.
+    channel_layer_alias = None
 
     def __init__(
         self, *args: Any, schema: Callable[[], graphene.Schema], **kwargs: Any
@@ -86,6 +91,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         self.connection_params: dict = {}
         self.operations: dict[str, SubscriptionPlan | None] = {}
         self.groups_joined: dict[str, int] = {}
+        # queue: events for this socket's subscriptions, filled by the hub.
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=EVENT_BACKLOG)
+        self._delivery: asyncio.Task | None = None
+        self._overflowed = False
         self._init_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         self.credentials: Credentials | None = None
@@ -133,9 +142,12 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         """Leave every group and forget the operations."""
         if self._init_timer is not None:
             self._init_timer.cancel()
+        hub = EventHub.of_loop()
         for group in list(self.groups_joined):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.leave(group, self)
         self.groups_joined.clear()
+        if self._delivery is not None:
+            self._delivery.cancel()
         self.operations.clear()
 
     async def authorize(self, params: dict) -> bool:
@@ -320,16 +332,41 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     async def _join(self, group: str) -> None:
         if not self.groups_joined.get(group):
-            await self.channel_layer.group_add(group, self.channel_name)
+            await EventHub.of_loop().join(group, self)
         self.groups_joined[group] = self.groups_joined.get(group, 0) + 1
+        if self._delivery is None:
+            self._delivery = asyncio.ensure_future(self._deliver_events())
 
     async def _leave(self, group: str) -> None:
         self.groups_joined[group] -= 1
         if not self.groups_joined[group]:
             del self.groups_joined[group]
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await EventHub.of_loop().leave(group, self)
 
     # events
+
+    def overflow(self) -> None:
+        """Disconnect a client too slow to take its events (logged once)."""
+        if self._overflowed:
+            return
+        self._overflowed = True
+        logger.warning(
+            "GraphQL subscriber on %s dropped: %d events waiting; it reads too slowly",
+            self.scope.get("path"),
+            self.queue.qsize(),
+        )
+        asyncio.ensure_future(self.close(1013, "Too slow to take the events"))
+
+    async def _deliver_events(self) -> None:
+        """Send the hub's events to this socket, in order."""
+        while True:
+            message = await self.queue.get()
+            try:
+                await self.joule_event(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("GraphQL event delivery failed")
 
     async def joule_event(self, message: dict) -> None:
         """Send ``next`` to every subscription following the message's event."""
