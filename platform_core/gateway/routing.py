@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.urls import get_script_prefix, re_path, set_script_prefix
 from django.utils.functional import cached_property
 
@@ -90,6 +91,10 @@ class ServiceRoutingMiddleware:
         request.joule_route = route
         if route is not None:
             request.urlconf = urlconf_for(route.spec)
+            try:
+                _ = request.urlconf.urlpatterns  # built now: it reads the schema
+            except (OperationalError, InterfaceError) as exc:
+                return errors.exception_response(exc)
             if route.prefix:
                 request.path_info = request.path_info[len(route.prefix) :] or "/"
                 set_script_prefix(get_script_prefix().rstrip("/") + route.prefix + "/")

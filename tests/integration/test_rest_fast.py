@@ -246,3 +246,25 @@ def test_routes_not_built_yet_are_built_by_django_then_served_fast(
     assert first.json() == second.json()
     assert first.json()["name"] == "Item 2"
     assert django_requests == ["/shop/items/2"]  # the second took the fast route
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+def test_a_database_down_before_the_routes_are_built_is_a_503(shop, database_url):
+    from platform_core.db.schema import forget_schema
+
+    name = database_url.rsplit("/", 1)[1]
+    forget_schema("shop")  # the routes must read the tables again
+    connections[alias_for(shop)].close()
+    with _pg_admin() as admin:
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+    try:
+        with platform_client(base_url="http://testserver/shop") as client:
+            down = client.get("/items/1")
+        assert down.status_code == 503, down.text
+        assert down.json()["code"] == "SERVICE_UNAVAILABLE"
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    connections[alias_for(shop)].close()
+    with platform_client(base_url="http://testserver/shop") as client:
+        assert client.get("/items/1").status_code == 200
