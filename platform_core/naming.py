@@ -33,6 +33,7 @@ TAKEN_LABELS = frozenset(
         "drf_spectacular_sidecar",
         "graphene_django",
         "channels",
+        "guardian",
         "daphne",
         "platform_core",
     }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "graphene_django",
     "channels",
+    "guardian",
     *installed_apps(CONFIG),
 ]
 

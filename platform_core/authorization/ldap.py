@@ -18,7 +18,11 @@ from platform_core.config.schema import LdapConfig
 def ldap_settings(config: LdapConfig | None) -> dict[str, Any]:
     """Return the Django settings of LDAP logins (none when not configured)."""
     base = {
-        "AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"],
+        "AUTHENTICATION_BACKENDS": [
+            "django.contrib.auth.backends.ModelBackend",
+            # Object permissions (django-guardian) for custom services.
+            "guardian.backends.ObjectPermissionBackend",
+        ],
         "JOULE_LDAP_CLAIMS": {},
     }
     if config is None:
