@@ -268,3 +268,48 @@ def test_a_database_down_before_the_routes_are_built_is_a_503(shop, database_url
     connections[alias_for(shop)].close()
     with platform_client(base_url="http://testserver/shop") as client:
         assert client.get("/items/1").status_code == 200
+
+
+GRAPHQL = "{ items(orderBy: [{field: id}], limit: 2) { id name kind { name } } }"
+
+
+def test_a_known_graphql_query_skips_django_with_the_same_answer(shop, django_requests):
+    body = {"query": GRAPHQL}
+    with asgi_client(base_url="http://testserver/shop") as client:
+        first = client.post("/graphql", json=body)  # Django checks and keeps it
+        assert django_requests == ["/shop/graphql"]
+        again = client.post("/graphql", json=body)
+        assert django_requests == ["/shop/graphql"]  # served on the fast route
+        assert again.status_code == first.status_code == 200
+        assert again.json() == first.json()
+        assert again.json()["data"]["items"][0]["kind"] == {"name": "Toy"}
+        assert again.headers["content-type"] == "application/json"
+        assert again.headers["x-frame-options"] == first.headers["x-frame-options"]
+        # Errors in a field stay on the fast route, worded as Django's.
+        limited = {"query": "{ items(limit: 1000) { id } }"}
+        assert client.post("/graphql", json=limited).status_code == 200
+        answer = client.post("/graphql", json=limited).json()
+        assert answer["errors"][0]["extensions"]["code"] == "INVALID_LIMIT"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"query": "mutation { saveKind(input: {name: \\"X\\"}) { id } }"}', "json"),
+        ('{"query": "{ nope }"}', "json"),  # invalid: Django answers 400
+        ("{not json", "json"),
+        ("query=%7B+items+%7B+id+%7D+%7D", "form"),
+    ],
+    ids=["mutation", "invalid", "malformed", "form"],
+)
+def test_other_graphql_requests_go_through_django(
+    shop, django_requests, body, content_type
+):
+    types = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
+    headers = {"Content-Type": types[content_type]}
+    with asgi_client(base_url="http://testserver/shop") as client:
+        answers = [
+            client.post("/graphql", content=body, headers=headers) for _ in range(2)
+        ]
+    assert django_requests == ["/shop/graphql", "/shop/graphql"]
+    assert answers[0].status_code == answers[1].status_code
