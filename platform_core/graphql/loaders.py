@@ -23,6 +23,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
+from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import INVALID_LIMIT, bad_request
 
 PREFETCHED = "__joule_prefetched__"
@@ -72,6 +73,27 @@ def _fields(selection_set, info: GraphQLResolveInfo):
             yield from _fields(node.selection_set, info)
         elif isinstance(node, FragmentSpreadNode):
             yield from _fields(info.fragments[node.name.value].selection_set, info)
+
+
+def selected_fields(
+    entity, node: FieldNode, info: GraphQLResolveInfo, *needed: str
+) -> tuple[str, ...] | None:
+    """Return the columns a selection needs (its scalars, the keys of its
+    relations, and ``needed``), or None (all) when rules may hide columns."""
+    if type(entity.hooks) is not EntityHooks:
+        return None
+    forward = {r.name: r.field for r in entity.info.relations}
+    reverse = {r.name: r.to_field for r in entity.info.reverse}
+    names = list(needed)
+    for child in _fields(node.selection_set, info):
+        name = child.name.value
+        if name in entity.info.fields:
+            names.append(name)
+        elif name in forward:
+            names.append(forward[name])
+        elif name in reverse:
+            names.append(reverse[name])
+    return tuple(dict.fromkeys(names)) or entity.info.primary_key
 
 
 def check_selection(types, entity, node: FieldNode, info: GraphQLResolveInfo) -> None:
@@ -125,7 +147,12 @@ def _load_parents(types, rows, relation, key, node, info) -> None:
         {row[relation.field] for row in rows if row.get(relation.field) is not None},
         key=str,
     )
-    found = target.find({relation.to_field: {"in": values}}) if values else []
+    fields = selected_fields(target, node, info, relation.to_field)
+    found = (
+        target.find({relation.to_field: {"in": values}}, fields=fields)
+        if values
+        else []
+    )
     by_key = {row[relation.to_field]: row for row in found}
     for row in rows:
         row.setdefault(PREFETCHED, {})[key] = by_key.get(row.get(relation.field))
@@ -150,6 +177,7 @@ def _load_children(types, rows, reverse, key, node, info, arguments) -> None:
         target.find(
             plain(arguments.get("where")),
             order_of(arguments.get("orderBy")),
+            fields=selected_fields(target, node, info, reverse.field),
             condition=Q(**{f"{attname}__in": keys}),
         )
         if keys

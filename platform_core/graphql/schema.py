@@ -34,6 +34,7 @@ from platform_core.graphql.loaders import (
     order_of,
     plain,
     prefetch,
+    selected_fields,
 )
 from platform_core.graphql.subscriptions import subscription_fields
 from platform_core.graphql.types import SchemaTypes
@@ -44,7 +45,13 @@ def _list_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, where=None, orderBy=None, limit=None, offset=None):
         limit, offset = check_limit(limit, types.options, offset)
         check_selection(types, entity, info.field_nodes[0], info)
-        rows = entity.find(plain(where), order_of(orderBy), limit=limit, offset=offset)
+        rows = entity.find(
+            plain(where),
+            order_of(orderBy),
+            fields=selected_fields(entity, info.field_nodes[0], info),
+            limit=limit,
+            offset=offset,
+        )
         prefetch(types, entity, rows, info.field_nodes[0], info)
         return rows
 

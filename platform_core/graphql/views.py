@@ -145,9 +145,18 @@ class LimitedGraphQLView(GraphQLView):
                 variable_values=variables,
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
+                is_awaitable=never_awaitable,
             )
         except Exception as exc:
             return ExecutionResult(errors=[exc])
+
+
+def never_awaitable(value: object) -> bool:
+    """Tell graphql-core no resolver result is awaited (all are sync).
+
+    Its own check runs for every field and costs a tenth of an execution.
+    """
+    return False
 
 
 class Documents:
@@ -249,6 +258,7 @@ def answer_query(view_kwargs: dict, body: bytes) -> tuple[int, bytes] | None:
         document,
         variable_values=variables,
         operation_name=operation_name,
+        is_awaitable=never_awaitable,
     )
     answer: dict = {}
     if result.errors:
