@@ -41,16 +41,21 @@ def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
 def warm_up(registry: ServiceRegistry = services) -> None:
     """Build every URLconf now, in sync context, so requests need no database.
 
-    A service whose database is down is logged and built on first use.
+    A service whose database is down is logged and built on first use; a
+    configuration mistake found while building (a rule or webhook naming an
+    unknown entity or field) stops the start with its message.
     """
     from django.db import connections
     from django.urls import get_resolver
 
+    from platform_core.exceptions import ConfigError
     from platform_core.gateway.routing import urlconf_for
 
     for spec in registry:
         try:
             _ = urlconf_for(spec).urlpatterns
+        except ConfigError:
+            raise
         except Exception:
             logger.exception("%s: routes not built at start-up", spec.id)
     _ = get_resolver().url_patterns  # the admin registers db entities here

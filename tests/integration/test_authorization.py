@@ -478,3 +478,48 @@ def test_bad_credentials_in_connection_init_close_with_4403(shop, live, source):
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "Forbidden")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+@pytest.mark.parametrize("source", ["impersonation"])
+def test_the_entities_api_applies_the_rules_when_given_a_request(shop):
+    from django.test import RequestFactory
+
+    posts = entities("shop")["post"]
+    request = RequestFactory().get("/", headers=headers_for("impersonation", "carol"))
+    assert [row["id"] for row in posts.find(context=request)] == [3]
+    assert posts.get({"id": 1}, context=request) is None
+    assert len(posts.find()) == 3  # no request: the platform itself
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_put_cannot_move_a_row_to_another_workspace(shop):
+    moved = shop("alice", "PUT", "/posts/1", {"title": "A", "workspaceId": 2})
+    assert moved.status_code == 403
+    assert shop("alice", "GET", "/posts/1").json()["workspaceId"] == 1
+
+
+def test_a_rule_on_an_unknown_field_stops_the_start(tmp_path, django_db_blocker):
+    from platform_core.exceptions import ConfigError
+    from platform_core.gateway.asgi import warm_up
+    from platform_core.registry import ServiceRegistry
+
+    text = (
+        '[authorization]\nadminSecret = "x"\n[[authorization.rules]]\nrole = "u"\n'
+        'entity = "post"\nfind = ["ownerid = $USER_ID"]\n'
+    )
+    options = read_options(text)
+    with django_db_blocker.unblock(), fresh_database("sqlite", tmp_path) as url:
+        spec = make_db_service(tmp_path / "shop", url)
+        spec = dataclasses.replace(
+            spec, options=dataclasses.replace(options, connection=url)
+        )
+        registry = ServiceRegistry()
+        registry.register(spec)
+        with connection_alias(alias_for(spec), url, tmp_path):
+            with connections[alias_for(spec)].cursor() as cursor:
+                cursor.execute(
+                    "CREATE TABLE posts (id INTEGER PRIMARY KEY, owner_id INTEGER)"
+                )
+            with pytest.raises(ConfigError, match="Did you mean 'ownerId'"):
+                warm_up(registry)

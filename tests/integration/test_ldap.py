@@ -169,3 +169,23 @@ def test_a_wrong_password_stays_on_the_login_page(ldap_login, db):
     client = Client()
     page = client.post("/_joule/login", {"username": "alice", "password": "no"})
     assert page.status_code == 200 and b"Wrong user name or password" in page.content
+
+
+def test_the_auth_service_issues_tokens_to_ldap_users(ldap_login, db, monkeypatch):
+    import jwt
+
+    secret = "ldap-token-signing-secret-0123456789abcdef"
+    monkeypatch.setenv("JOULE_JWT_SECRET", secret)
+    client = Client()
+    answer = client.post(
+        "/auth/token",
+        {"username": "bob", "password": "canwefixit"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    claims = jwt.decode(answer.json()["token"], secret, algorithms=["HS256"])
+    assert (claims["sub"], claims["role"], claims["workspace_id"]) == (
+        "bob",
+        "user",
+        "2",
+    )

@@ -6,10 +6,12 @@ Frontends run their dev command (``[frontend] dev``) and stop with it.
 """
 
 from daphne.management.commands.runserver import Command as DaphneRunserver
+from django.core.management.base import CommandError
 
 from platform_core.config import get_config
 from platform_core.db.migrator import apply_all
-from platform_core.gateway.asgi import start_services
+from platform_core.exceptions import ConfigError
+from platform_core.gateway.asgi import start_services, warm_up
 from platform_core.management.commands.services import Command as ServicesCommand
 from platform_core.runtime.frontends import frontends
 
@@ -30,6 +32,10 @@ class Command(DaphneRunserver):
         # Daphne has no lifespan events: frontends start here, in the
         # process that serves (the reloader's child), and stop at its exit.
         frontends.mode = "development"
+        try:
+            warm_up()  # routes built now: a mistake in a rule stops the start
+        except ConfigError as exc:
+            raise CommandError(f"Configuration error: {exc}") from None
         start_services()
         ServicesCommand(stdout=self.stdout, stderr=self.stderr).handle()
         super().inner_run(*args, **options)
