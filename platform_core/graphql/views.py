@@ -12,6 +12,7 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import graphene
 import orjson
@@ -224,14 +225,21 @@ def graphql_patterns(entities: Entities, options: DbOptions) -> list:
     ]
 
 
-def answer_query(view_kwargs: dict, body: bytes) -> tuple[int, bytes] | None:
-    """Answer a POSTed GraphQL query as the view would, or None to let it.
+@dataclass(frozen=True)
+class KnownRequest:
+    """A POSTed operation whose document Django's path already checked."""
 
-    The fast routes call this for the busiest case only: a JSON body holding
-    a valid query (not a mutation) whose document is already known. Anything
-    else (mutations, errors in the document, malformed bodies) returns None
-    and goes through ``LimitedGraphQLView``.
-    """
+    schema: graphene.Schema
+    document: DocumentNode
+    variables: dict | None
+    operation_name: str | None
+    # mutation: writes (the fast routes run those where writes run).
+    mutation: bool
+
+
+def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
+    """Return the request of a JSON body holding a known, valid query or
+    mutation, or None when the view must answer it (anything else)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -251,28 +259,31 @@ def answer_query(view_kwargs: dict, body: bytes) -> tuple[int, bytes] | None:
     if document is None:
         return None
     operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation != OperationType.QUERY:
+    if operation is None or operation.operation == OperationType.SUBSCRIPTION:
         return None
+    mutation = operation.operation == OperationType.MUTATION
+    return KnownRequest(schema, document, variables, operation_name, mutation)
+
+
+def answer_known(request: KnownRequest) -> tuple[int, bytes] | None:
+    """Execute a known request; return (status, JSON) as the view answers it.
+
+    None when the answer is a request-level error (bad variables), which
+    happens before any resolver runs: the view then words it.
+    """
     result = execute(
-        schema.graphql_schema,
-        document,
-        variable_values=variables,
-        operation_name=operation_name,
+        request.schema.graphql_schema,
+        request.document,
+        variable_values=request.variables,
+        operation_name=request.operation_name,
         is_awaitable=never_awaitable,
     )
     answer: dict = {}
     if result.errors:
-        answer["errors"] = [format_error(error) for error in result.errors]
         if any(not getattr(error, "path", None) for error in result.errors):
-            return None  # request-level errors: the view words them
+            return None
+        answer["errors"] = [format_error(error) for error in result.errors]
     answer["data"] = result.data
-    content = orjson.dumps(answer)
-    status = 200
-    for code, code_status in _WHOLE_REQUEST.items():
-        if any(
-            e.get("extensions", {}).get("code") == code
-            for e in answer.get("errors", ())
-        ):
-            status = code_status
-            break
-    return status, content
+    codes = {e.get("extensions", {}).get("code") for e in answer.get("errors", ())}
+    status = next((s for code, s in _WHOLE_REQUEST.items() if code in codes), 200)
+    return status, orjson.dumps(answer)

@@ -49,7 +49,11 @@ from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
 from platform_core.gateway import errors
 from platform_core.gateway.routing import ROUTE_KEY, urlconf_for
-from platform_core.graphql.views import LimitedGraphQLView, answer_query
+from platform_core.graphql.views import (
+    LimitedGraphQLView,
+    answer_known,
+    known_request,
+)
 from platform_core.observability.context import request_context
 from platform_core.observability.logs import log_request
 from platform_core.registry import ServiceRegistry, services
@@ -162,14 +166,9 @@ class FastRoutes:
                 response = errors.error_response(413, "The body is too large")
                 answer = response.status_code, response.content
             elif headers.get("content-type", "").startswith("application/json"):
-                serve = functools.partial(_graphql_answer, alias, view_kwargs, body)
-                if _sqlite_alias(alias):
-                    answer = _off_loop(serve)
-                else:
-                    run = contextvars.copy_context().run
-                    answer = await asyncio.get_running_loop().run_in_executor(
-                        self.pool, run, serve
-                    )
+                known = known_request(view_kwargs, body)
+                if known is not None:
+                    answer = await self._graphql_answer(alias, known)
             if answer is not None:
                 status, content = answer
                 extra = [(b"content-type", b"application/json")]
@@ -185,6 +184,16 @@ class FastRoutes:
         return await asyncio.get_running_loop().run_in_executor(
             executor, run, self.serve, view_class, request, kwargs
         )
+
+    async def _graphql_answer(self, alias: str, known) -> tuple | None:
+        """Run a known operation where the REST fast path runs its like."""
+        serve = functools.partial(_graphql_answer, alias, known)
+        sqlite = _sqlite_alias(alias)
+        if sqlite and not known.mutation:
+            return _off_loop(serve)
+        executor = self.writer if sqlite else self.pool
+        run = contextvars.copy_context().run
+        return await asyncio.get_running_loop().run_in_executor(executor, run, serve)
 
     def target(self, scope: dict) -> tuple | None:
         """Return (route, view class, kwargs) when the fast path serves ``scope``."""
@@ -316,11 +325,11 @@ def _on_sqlite(view_class: type[EntityView]) -> bool:
     return _SQLITE[view_class]
 
 
-def _graphql_answer(alias: str, view_kwargs: dict, body: bytes):
-    """Answer a known query (``answer_query``) with the connection checked."""
+def _graphql_answer(alias: str, known):
+    """Answer a known operation (``answer_known``) with the connection checked."""
     connections[alias].close_if_unusable_or_obsolete()
     try:
-        return answer_query(view_kwargs, body)
+        return answer_known(known)
     finally:
         connections[alias].close_if_unusable_or_obsolete()
 
