@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "guardian",
     *installed_apps(CONFIG),
 ]
+# django-guardian: object permissions for users only (no "AnonymousUser" row).
+ANONYMOUS_USER_NAME = None
 
 MIDDLEWARE = [
     "platform_core.gateway.routing.ServiceRoutingMiddleware",

@@ -40,6 +40,9 @@ async def test_platform_pages_are_served(client):
     assert (await client.get("/_joule/health")).json() == {"status": "ok"}
 
 
+# Channels' consumers check the database connections of the shared sync
+# thread (close_old_connections); earlier tests may have left one open there.
+@pytest.mark.django_db
 async def test_websocket_consumer_is_served_under_the_prefix():
     communicator = WebsocketCommunicator(application, "/hello/ws/echo")
     connected, _ = await communicator.connect()
