@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 EXTRAS = {"run": "", "test": "[test,mysql]"}
-# Debian packages the test extras need: headers that mysqlclient compiles
-# against.
-TEST_DEBIAN_PACKAGES = ("default-libmysqlclient-dev", "pkg-config")
+# Debian packages the tests need: headers that mysqlclient compiles against,
+# and the headless browser of the end-to-end tests.
+TEST_DEBIAN_PACKAGES = ("default-libmysqlclient-dev", "pkg-config", "chromium")
 
 
 def ensure_python() -> None:

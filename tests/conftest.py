@@ -1,10 +1,17 @@
 """Shared fixtures for the platform's tests."""
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
 
+from tests.servers import ROOT, running_server
+
 FRONTEND_START_TIMEOUT = 180.0  # a fresh clone runs `npm ci` first
+CATALOGUE = ROOT / "services" / "products" / "seeds" / "catalogue.json"
 
 
 def start_frontend(service_id: str):
@@ -48,3 +55,33 @@ def express(legacy_express):
     legacy_express.start()
     assert legacy_express.wait_ready(60), legacy_express.detail
     return legacy_express
+
+
+def seed_catalogue(database_url: str) -> None:
+    """Load the products seed into the server's database with dbseed."""
+    command = [sys.executable, "manage.py", "dbseed", "products", str(CATALOGUE)]
+    env = {**os.environ, "DATABASE_URL": database_url, "JOULE_ROOT": str(ROOT)}
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def storefront_server(tmp_path_factory, storefront):
+    """gunicorn serving the platform as in production, the catalogue seeded.
+
+    Its worker starts its own storefront process (``storefront`` built it).
+    """
+    workdir = tmp_path_factory.mktemp("storefront-gunicorn")
+    args = [
+        "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "platform_core.asgi:application", "-b", "127.0.0.1:{port}", "-w", "1",
+    ]  # fmt: skip
+    with running_server("gunicorn", args, workdir) as server:
+        seed_catalogue(f"sqlite:///{workdir / 'db.sqlite3'}")
+        deadline = time.monotonic() + 60
+        while server.get("/storefront/api/health").status_code != 200:
+            assert time.monotonic() < deadline, server.stderr.read_text()[-3000:]
+            time.sleep(0.2)
+        yield server

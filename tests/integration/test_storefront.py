@@ -13,10 +13,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,10 +21,9 @@ import pytest
 import pytest_asyncio
 
 from platform_core.asgi import application
-from tests.servers import ROOT, Server, running_server
+from tests.servers import Server
 
 PREFIX = "/storefront"
-CATALOGUE = ROOT / "services" / "products" / "seeds" / "catalogue.json"
 ASSET_RE = re.compile(r'(?:src|href)="(/[^"]*)"')
 
 
@@ -150,34 +146,8 @@ async def test_killed_node_process_comes_back(client, storefront):
     assert (await client.get(f"{PREFIX}/logo.svg")).status_code == 200
 
 
-# Through a real server: gunicorn with a uvicorn worker, as in production.
-
-
-def seed_catalogue(server: Server, database_url: str) -> None:
-    """Load the products seed into the server's database with dbseed."""
-    command = [sys.executable, "manage.py", "dbseed", "products", str(CATALOGUE)]
-    env = {**os.environ, "DATABASE_URL": database_url, "JOULE_ROOT": str(ROOT)}
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture(scope="module")
-def storefront_server(tmp_path_factory, storefront) -> Iterator[Server]:
-    """gunicorn serving the platform, its catalogue seeded; storefront built."""
-    workdir = tmp_path_factory.mktemp("storefront-gunicorn")
-    args = [
-        "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-        "platform_core.asgi:application", "-b", "127.0.0.1:{port}", "-w", "1",
-    ]  # fmt: skip
-    with running_server("gunicorn", args, workdir) as server:
-        seed_catalogue(server, f"sqlite:///{workdir / 'db.sqlite3'}")
-        deadline = time.monotonic() + 60
-        while server.get(f"{PREFIX}/api/health").status_code != 200:
-            assert time.monotonic() < deadline, server.stderr.read_text()[-3000:]
-            time.sleep(0.2)
-        yield server
+# Through a real server: gunicorn with a uvicorn worker, as in production
+# (the storefront_server fixture of tests/conftest.py).
 
 
 def page(server: Server, path: str) -> str:
