@@ -73,6 +73,14 @@ async def test_cookie_path_is_the_prefix(client):
 
 
 @pytest.mark.asyncio
+async def test_one_clients_cookie_is_never_sent_with_anothers_request(client):
+    for _ in range(2):  # each request comes from a new client, with no cookie
+        response = await client.get(f"{PREFIX}/api/visit")
+        assert response.json() == {"visits": 1}
+        client.cookies.clear()
+
+
+@pytest.mark.asyncio
 async def test_cookie_is_read_back_and_a_bad_value_starts_over(client):
     again = await client.get(f"{PREFIX}/api/visit", headers={"cookie": "visits=4"})
     assert again.json() == {"visits": 5}
@@ -216,8 +224,10 @@ def test_next_static_assets_are_cacheable(storefront_server):
 def test_redirect_and_cookie_through_the_server(storefront_server):
     redirect = storefront_server.get(f"{PREFIX}/old")
     assert (redirect.status_code, redirect.headers["location"]) == (307, PREFIX)
-    visit = storefront_server.get(f"{PREFIX}/api/visit")
-    assert f"Path={PREFIX};" in visit.headers["set-cookie"]
+    for _ in range(2):  # no client's cookie reaches another's request
+        visit = storefront_server.get(f"{PREFIX}/api/visit")
+        assert f"Path={PREFIX};" in visit.headers["set-cookie"]
+        assert visit.json() == {"visits": 1}
 
 
 @pytest.mark.asyncio
