@@ -57,6 +57,14 @@ def express(legacy_express):
     return legacy_express
 
 
+@pytest.fixture
+def next_storefront(storefront):
+    """The storefront process, running (started again if a test stopped it)."""
+    storefront.start()
+    assert storefront.wait_ready(60), storefront.detail
+    return storefront
+
+
 def seed_catalogue(database_url: str) -> None:
     """Load the products seed into the server's database with dbseed."""
     command = [sys.executable, "manage.py", "dbseed", "products", str(CATALOGUE)]

@@ -31,9 +31,7 @@ ASSET_RE = re.compile(r'(?:src|href)="(/[^"]*)"')
 
 
 @pytest_asyncio.fixture
-async def client(storefront):
-    storefront.start()  # again, if a test stopped it
-    assert storefront.wait_ready(60), storefront.detail
+async def client(next_storefront):
     transport = httpx.ASGITransport(app=application, client=("10.1.2.3", 5000))
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver"
@@ -134,7 +132,8 @@ def next_server_pid(npm_pid: int) -> int:
 
 
 @pytest.mark.asyncio
-async def test_killed_node_process_comes_back(client, storefront):
+async def test_killed_node_process_comes_back(client, next_storefront):
+    storefront = next_storefront
     starts = storefront.starts
     os.kill(next_server_pid(storefront.process.pid), signal.SIGKILL)
     statuses = set()
