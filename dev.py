@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 EXTRAS = {"run": "", "test": "[test,mysql,ldap]"}
-# Debian packages the test extras need: headers that mysqlclient and
-# python-ldap compile against, and the OpenLDAP server the LDAP tests run.
+# Debian packages the tests need: headers that mysqlclient and python-ldap
+# compile against, the OpenLDAP server of the LDAP tests and the headless
+# browser of the end-to-end tests.
 TEST_DEBIAN_PACKAGES = (
     "default-libmysqlclient-dev",
     "pkg-config",
@@ -29,6 +30,7 @@ TEST_DEBIAN_PACKAGES = (
     "libsasl2-dev",
     "slapd",
     "ldap-utils",
+    "chromium",
 )
 
 

@@ -4,6 +4,7 @@
 
 Bind and worker count come from JOULE_BIND / JOULE_WORKERS, else from
 [server] of joule.toml; -b and -w on the command line win over both.
+Frontends get JOULE_URL, the address gunicorn listens on, unless it is set.
 """
 
 import os
@@ -36,3 +37,14 @@ def on_starting(server):
     from django.db import connections
 
     connections.close_all()  # never share a connection with forked workers
+
+
+def when_ready(server):
+    """Tell frontends where the platform listens (JOULE_URL), before workers fork."""
+    from platform_core.runtime.node import loopback_url
+
+    for listener in server.LISTENERS:
+        address = listener.sock.getsockname()
+        if isinstance(address, tuple):  # TCP; a unix socket has a path
+            os.environ.setdefault("JOULE_URL", loopback_url(*address[:2]))
+            return

@@ -22,7 +22,9 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTUP_TIMEOUT = 30.0
+# A fresh clone installs and builds its frontends (npm ci, next build) before
+# the server answers: lifespan start-up waits for them.
+STARTUP_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 
 

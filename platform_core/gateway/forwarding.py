@@ -46,6 +46,7 @@ FORWARDED = frozenset(
 ADMIN_SECRET_HEADER = b"x-joule-admin-secret"
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _MAX_DECODES = 3
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def bad_path(message: str) -> APIError:
@@ -101,7 +102,8 @@ def target_path(scope: dict) -> str:
     """Return the request's path under its prefix, normalised and still encoded.
 
     Raise APIError (400, INVALID_PATH) for a ``..`` segment in any encoding,
-    an encoded slash or backslash, NUL or another control character.
+    an encoded slash or backslash, NUL or another control character, or a
+    malformed percent-escape (``%zz``, which apps such as Next.js answer 500).
     """
     raw = scope.get("raw_path") or scope["path"].encode("utf-8")
     raw = raw.split(b"?", 1)[0]
@@ -110,6 +112,8 @@ def target_path(scope: dict) -> str:
     if re.search(rb"[\x00-\x20\x7f]", raw):
         raise bad_path("The path holds NUL, a space or a control character")
     text = _percent_encode(raw).decode("ascii")
+    if _BAD_ESCAPE.search(text):
+        raise bad_path("The path holds a '%' not followed by two hex digits")
     _refuse_tricks(text)
     segments = _normalise(text)
     prefix = [s for s in scope.get("root_path", "").split("/") if s]

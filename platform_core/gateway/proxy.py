@@ -94,32 +94,37 @@ class ReverseProxy:
         self.source = source
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT))
         self.name = name
-        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._transports: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def client(self) -> httpx.AsyncClient:
-        """Return this event loop's client (connections belong to one loop)."""
+    def transport(self) -> httpx.AsyncHTTPTransport:
+        """Return this event loop's connection pool (connections belong to one loop).
+
+        Requests go to the transport itself, never through an httpx client:
+        a client adds headers of its own (Accept-Encoding, User-Agent) and
+        keeps one cookie jar for all users, which would send the cookies one
+        user's response set with every other user's requests.
+        """
         loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = httpx.AsyncClient(
-                timeout=self.timeout,
-                follow_redirects=False,
-                trust_env=False,  # never an environment proxy: the upstream is fixed
+        if loop not in self._transports:
+            self._transports[loop] = httpx.AsyncHTTPTransport(
+                trust_env=False,  # no environment settings: the upstream is fixed
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
-        return self._clients[loop]
+        return self._transports[loop]
 
     async def aclose(self) -> None:
-        """Close this event loop's client."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        """Close this event loop's connection pool."""
+        transport = self._transports.pop(asyncio.get_running_loop(), None)
+        if transport is not None:
+            await transport.aclose()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             raise ValueError(f"ReverseProxy serves HTTP, not {scope['type']!r}")
         try:
             request = await self.build_request(scope, receive)
-            response = await self.client().send(request, stream=True)
+            response = await self.transport().handle_async_request(request)
+            response.request = request
         except APIError as error:
             return await send_error(send, error)
         except httpx.HTTPError as exc:
@@ -134,7 +139,7 @@ class ReverseProxy:
         path = target_path(scope)
         upstream = await self.source.upstream()
         has_body = b"content-length" in headers or b"transfer-encoding" in headers
-        request = self.client().build_request(
+        return httpx.Request(
             scope["method"],
             httpx.URL(
                 scheme=upstream.scheme,
@@ -144,9 +149,8 @@ class ReverseProxy:
             ),
             headers=request_headers(scope, upstream),
             content=request_body(receive) if has_body else None,
+            extensions={"timeout": self.timeout.as_dict(), "joule_upstream": upstream},
         )
-        request.extensions["joule_upstream"] = upstream
-        return request
 
     async def relay(
         self, response: httpx.Response, scope: dict, receive: Callable, send: Callable

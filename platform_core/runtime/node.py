@@ -2,11 +2,14 @@
 
 Install runs ``npm ci`` (``npm install`` without a lockfile) when
 ``node_modules`` is older than package.json or the lockfile; the build runs
-when a source file is newer than the last successful build. Both hold a
-file lock, so processes starting the same app at once take turns::
+when a source file is newer than the last successful build, or when the
+build command or ``BASE_PATH`` changed (Next.js bakes it into the build).
+Both hold a file lock, so processes starting the same app at once take
+turns. The app learns where the platform is from ``JOULE_URL``::
 
-    prepare(Path("proxied_frontends/shop"), build="npm run build", log=logger)
-    process = launch(app_dir, "npm run start", node_env(3100, "/shop"), log)
+    env = node_env(3100, "/shop", "production", app_dir)
+    prepare(app_dir, "npm run build", env, logger)
+    process = launch(app_dir, "npm run start", env, logger)
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from platform_core.config import get_config
+from platform_core.config.env import env as read_env
 from platform_core.exceptions import JouleError
 
 LOCK_FILE = ".joule-build.lock"
@@ -38,6 +43,25 @@ class FrontendError(JouleError):
     """A frontend could not be installed, built or started."""
 
 
+def loopback_url(host: str, port: int) -> str:
+    """Return ``http://host:port``, a wildcard host being the loopback one."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def platform_url() -> str:
+    """Return the URL a frontend's server side uses to call the platform.
+
+    ``JOULE_URL`` when set (the production config sets it to the address
+    gunicorn listens on, runserver to its own), else ``[server]`` of
+    joule.toml. A page fetches ``<JOULE_URL>/products/products``, say.
+    """
+    server = get_config().server
+    default = loopback_url(server.host, server.port)
+    return read_env("JOULE_URL", default=default).rstrip("/") or default
+
+
 def node_env(port: int, base_path: str, mode: str, app_dir: Path) -> dict[str, str]:
     """Return the environment of a Node process: PORT, HOST, BASE_PATH, ..."""
     env = {k: v for k, v in os.environ.items() if k not in WITHHELD_ENV}
@@ -46,6 +70,7 @@ def node_env(port: int, base_path: str, mode: str, app_dir: Path) -> dict[str, s
         PORT=str(port),
         HOST="127.0.0.1",
         BASE_PATH=base_path,
+        JOULE_URL=platform_url(),
         NODE_ENV=mode,
         NEXT_TELEMETRY_DISABLED="1",
         PATH=bin_dir + os.pathsep + env.get("PATH", ""),
@@ -82,12 +107,18 @@ def newest_source(app_dir: Path) -> float:
     return newest
 
 
-def needs_build(app_dir: Path, build: str) -> bool:
-    """Return whether ``build`` has never run or a source changed since."""
+def build_signature(build: str, base_path: str = "") -> str:
+    """Return what the build stamp records: the command and the base path."""
+    return f"{build}\nBASE_PATH={base_path}" if base_path else build
+
+
+def needs_build(app_dir: Path, build: str, base_path: str = "") -> bool:
+    """Return whether ``build`` must run: never run for ``base_path``, or stale."""
     stamp = app_dir / STAMP_FILE
     if not build:
         return False
-    if not stamp.exists() or stamp.read_text() != build:
+    signature = build_signature(build, base_path)
+    if not stamp.exists() or stamp.read_text() != signature:
         return True
     return newest_source(app_dir) > stamp.stat().st_mtime
 
@@ -110,9 +141,10 @@ def prepare(app_dir: Path, build: str, env: dict, log: logging.Logger) -> None:
     with build_lock(app_dir):
         if needs_install(app_dir):
             run(install_command(app_dir), app_dir, env, log)
-        if needs_build(app_dir, build):
+        base_path = env.get("BASE_PATH", "")
+        if needs_build(app_dir, build, base_path):
             run(build, app_dir, env, log)
-            (app_dir / STAMP_FILE).write_text(build)
+            (app_dir / STAMP_FILE).write_text(build_signature(build, base_path))
 
 
 def run(command: str, app_dir: Path, env: dict, log: logging.Logger) -> None:

@@ -30,7 +30,7 @@ def test_health_answers_while_the_process_serves(client):
 
 
 @pytest.mark.django_db
-def test_ready_when_every_service_is_ready(client, express):
+def test_ready_when_every_service_is_ready(client, express, next_storefront):
     response = client.get("/_joule/ready")
     assert response.status_code == 200
     ok = {"ready": True, "detail": "ok"}
@@ -45,6 +45,7 @@ def test_ready_when_every_service_is_ready(client, express):
             "legacy-express": running,
             "orders": ok,
             "products": ok,
+            "storefront": {"ready": True, "detail": next_storefront.detail},
         },
     }
 

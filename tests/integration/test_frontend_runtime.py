@@ -74,7 +74,9 @@ def test_app_is_built_started_and_logged(tmp_path, registry, caplog):
     wait_for(lambda: any("up under /mini" in r.message for r in caplog.records))
     record = next(r for r in caplog.records if "up under /mini" in r.message)
     assert (record.service, record.stream) == ("mini", "stdout")
-    assert not node.needs_build(tmp_path / spec.options.path, spec.options.build)
+    app = tmp_path / spec.options.path
+    assert not node.needs_build(app, spec.options.build, spec.prefix)
+    assert node.needs_build(app, spec.options.build, "/elsewhere")  # new basePath
 
 
 def test_build_runs_again_when_a_source_changes(tmp_path):

@@ -159,3 +159,19 @@ def test_node_process_stops_with_the_server(tmp_path):
             return
         time.sleep(0.1)
     pytest.fail(f"Node process {pid} outlived the server")
+
+
+def test_the_proxy_adds_no_headers_of_its_own(uvicorn_server):
+    status, rest = raw_request(
+        uvicorn_server,
+        b"GET /legacy-api/headers HTTP/1.1\r\nHost: localhost\r\n"
+        b"Connection: close\r\n\r\n",
+    )
+    assert status == 200
+    body = rest.split(b"\r\n\r\n", 1)[1]
+    if b"chunked" in rest.split(b"\r\n\r\n", 1)[0].lower():
+        body = body.split(b"\r\n", 1)[1].rsplit(b"\r\n0\r\n", 1)[0]
+    seen = json.loads(body)["headers"]
+    assert "accept-encoding" not in seen  # else the app compresses for no one
+    assert "user-agent" not in seen
+    assert "cookie" not in seen

@@ -2,8 +2,11 @@
 
 Daphne's development server on the platform's ASGI application; the
 default address comes from ``[server]`` of joule.toml (127.0.0.1:8000).
-Frontends run their dev command (``[frontend] dev``) and stop with it.
+Frontends run their dev command (``[frontend] dev``) and stop with it;
+they reach the platform at this server's address (JOULE_URL).
 """
+
+import os
 
 from daphne.management.commands.runserver import Command as DaphneRunserver
 from django.core.management.base import CommandError
@@ -14,6 +17,7 @@ from platform_core.exceptions import ConfigError
 from platform_core.gateway.asgi import start_services, warm_up
 from platform_core.management.commands.services import Command as ServicesCommand
 from platform_core.runtime.frontends import frontends
+from platform_core.runtime.node import loopback_url
 
 
 class Command(DaphneRunserver):
@@ -36,6 +40,7 @@ class Command(DaphneRunserver):
             warm_up()  # routes built now: a mistake in a rule stops the start
         except ConfigError as exc:
             raise CommandError(f"Configuration error: {exc}") from None
+        os.environ.setdefault("JOULE_URL", loopback_url(self.addr, int(self.port)))
         start_services()
         ServicesCommand(stdout=self.stdout, stderr=self.stderr).handle()
         super().inner_run(*args, **options)

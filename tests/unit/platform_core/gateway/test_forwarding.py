@@ -61,6 +61,8 @@ def test_target_path_is_normalised_under_the_prefix(raw, expected):
         (b"/shop/a%00", "NUL"),
         (b"/shop/a\x00", "NUL"),
         (b"/shop/a%0d%0aSet-Cookie:x", "control character"),
+        (b"/shop/%zz", "not followed by two hex digits"),
+        (b"/shop/a%2", "not followed by two hex digits"),
         (b"http://evil.example/shop/x", "must be a path"),
         (b"/other/x", "not under the prefix"),
     ],
