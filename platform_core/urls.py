@@ -1,11 +1,15 @@
-"""The platform's own URLconf: /_joule/ and /admin/.
+"""The platform's own URLconf: /_joule/, /admin/ and the composed API.
 
 Services are not listed here; ``ServiceRoutingMiddleware`` resolves each
-against its own URLconf. Unknown paths answer the JSON 404.
+against its own URLconf. The composed API of all services (``/openapi.json``,
+``/docs``, ``/graphql``, ``/graphiql``) is answered here, whether or not a
+gateway service exists, and before the entrypoint. Unknown paths answer the
+JSON 404.
 """
 
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 from platform_core.gateway import errors, views
 from platform_core.gateway.routing import NO_ROUTE
@@ -14,7 +18,9 @@ urlpatterns = [
     path("_joule/", views.dashboard, name="joule-dashboard"),
     path("_joule/health", views.health, name="joule-health"),
     path("_joule/ready", views.ready, name="joule-ready"),
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
+    *views.composed_patterns(""),
     NO_ROUTE,
 ]
 
