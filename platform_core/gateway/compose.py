@@ -14,11 +14,12 @@ GraphQL side is ``graphql.schema.composed_schema``; both are served by
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,12 +91,32 @@ def service_document(spec: ServiceSpec) -> dict:
             settings = initkwargs.get("custom_settings") or settings
             break
     try:
-        with patched_settings(settings):
+        with patched_settings(settings), _spectacular_messages(spec):
             generator = SchemaGenerator(patterns=patterns)
             return generator.get_schema(request=None, public=True)
     except Exception as exc:  # a custom view spectacular cannot describe
         logger.warning("%s: no OpenAPI document: %r", spec.id, exc)
         raise DocumentUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _spectacular_messages(spec: ServiceSpec) -> Iterator[None]:
+    """Log drf-spectacular's warnings of one generation, and keep them out of
+    its global statistics (which ``manage.py spectacular --fail-on-warn``
+    reads in the same process)."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    caches = (GENERATOR_STATS._warn_cache, GENERATOR_STATS._error_cache)
+    saved = [dict(cache) for cache in caches]
+    try:
+        with GENERATOR_STATS.silence():
+            yield
+    finally:
+        for cache, before in zip(caches, saved, strict=True):
+            for message in [m for m in cache if m not in before]:
+                logger.warning("%s: OpenAPI: %s", spec.id, message)
+            cache.clear()
+            cache.update(before)
 
 
 def fetch_document(upstream: Upstream) -> dict:

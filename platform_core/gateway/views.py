@@ -130,11 +130,11 @@ class ComposedGraphQLView(LimitedGraphQLView):
             schema = composed_graphql_schema()
         except LookupError as exc:
             schema, self.unavailable = _placeholder_schema(), (404, str(exc))
-        except (ConfigError, Exception) as exc:  # a database down, names colliding
+        except Exception as exc:  # a database down, names colliding
             logger.exception("The composed GraphQL schema is unavailable")
-            message = f"The composed GraphQL schema is unavailable: {exc}"
-            if not isinstance(exc, ConfigError):
-                message = "The composed GraphQL schema is unavailable; retry later"
+            message = "The composed GraphQL schema is unavailable; retry later"
+            if isinstance(exc, ConfigError):  # the user's to fix: say what
+                message = f"The composed GraphQL schema is unavailable: {exc}"
             schema, self.unavailable = _placeholder_schema(), (503, message)
         super().__init__(schema=schema, **kwargs)
 

@@ -126,6 +126,22 @@ def test_wsgi_and_frontend_services_are_left_out(document):
     )
 
 
+def test_spectacular_messages_are_logged_not_left_in_its_statistics(caplog):
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    from platform_core.gateway.compose import forget_composition
+
+    before = (dict(GENERATOR_STATS._warn_cache), dict(GENERATOR_STATS._error_cache))
+    forget_composition()
+    composed_openapi()
+    after = (dict(GENERATOR_STATS._warn_cache), dict(GENERATOR_STATS._error_cache))
+    assert after == before  # manage.py spectacular --fail-on-warn stays clean
+    assert any(
+        "hello: OpenAPI:" in r.getMessage() and "HelloView" in r.getMessage()
+        for r in caplog.records
+    )
+
+
 @pytest.mark.parametrize("path", ["/docs", "/docs/"])
 def test_docs_serve_swagger_ui_over_the_merged_document(client, path):
     response = client.get(path)
