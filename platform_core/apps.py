@@ -27,11 +27,13 @@ class PlatformCoreConfig(AppConfig):
         from platform_core.admin import forget_entities
         from platform_core.db.schema import schema_forgotten
         from platform_core.entities.lookups import register_lookups
+        from platform_core.gateway.compose import forget_composition
         from platform_core.gateway.routing import forget_urlconfs
 
         register_lookups()
         schema_forgotten.connect(forget_urlconfs)
         schema_forgotten.connect(forget_entities)
+        schema_forgotten.connect(forget_composition)
         connect_event_handlers()
         from platform_core.authorization.ldap import connect_ldap_claims
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from platform_core.config.loader import RESERVED_PREFIXES
+from platform_core.config.loader import COMPOSED_PATHS, RESERVED_PREFIXES
 from platform_core.config.schema import ServiceSpec
 from platform_core.exceptions import (
     AlreadyRegistered,
@@ -30,6 +30,11 @@ class Route:
     spec: ServiceSpec
     prefix: str
 
+    @property
+    def extra(self) -> bool:
+        """Return whether this is one of the service's extra prefixes (upstreams)."""
+        return self.prefix not in ("", self.spec.prefix)
+
 
 class ServiceRegistry:
     """Services by id, and their prefixes longest first."""
@@ -40,17 +45,23 @@ class ServiceRegistry:
         self.entrypoint: ServiceSpec | None = None
 
     def register(self, spec: ServiceSpec, entrypoint: bool = False) -> ServiceSpec:
-        """Register ``spec``; raise AlreadyRegistered if its id or prefix is taken."""
+        """Register ``spec``; raise AlreadyRegistered if its id or prefix is taken.
+
+        Its kind's extra prefixes (a gateway's upstreams) are routed to it too.
+        """
+        from platform_core.kinds import kinds
+
         if spec.id in self._services:
             raise AlreadyRegistered(f"The service '{spec.id}' is already registered.")
+        prefixes = (spec.prefix, *kinds.get(spec.kind).extra_prefixes(spec))
         for prefix, other in self._prefixes:
-            if prefix == spec.prefix:
+            if prefix in prefixes:
                 raise AlreadyRegistered(
                     f"The prefix '{prefix}' is already used by "
                     f"the service '{other.id}'."
                 )
         self._services[spec.id] = spec
-        self._prefixes.append((spec.prefix, spec))
+        self._prefixes.extend((prefix, spec) for prefix in prefixes)
         self._prefixes.sort(key=lambda item: len(item[0]), reverse=True)
         if entrypoint:
             self.entrypoint = spec
@@ -110,7 +121,14 @@ class ServiceRegistry:
 
 
 def is_platform_path(path: str) -> bool:
-    """Return whether the platform itself answers ``path``."""
+    """Return whether the platform itself answers ``path``.
+
+    That is everything under its reserved prefixes, and the composed API
+    (``/openapi.json``, ``/docs``, ``/graphql``, ``/graphiql``, with or
+    without a final slash), which the entrypoint therefore never sees.
+    """
+    if path.rstrip("/") in COMPOSED_PATHS:
+        return True
     return any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES)
 
 

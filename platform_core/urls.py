@@ -1,12 +1,17 @@
-"""The platform's own URLconf: /_joule/ (dashboard, health, login) and /admin/.
+"""The platform's own URLconf: /_joule/ (dashboard, health, login), /admin/
+and the composed API.
 
 Services are not listed here; ``ServiceRoutingMiddleware`` resolves each
-against its own URLconf. Unknown paths answer the JSON 404.
+against its own URLconf. The composed API of all services (``/openapi.json``,
+``/docs``, ``/graphql``, ``/graphiql``) is answered here, whether or not a
+gateway service exists, and before the entrypoint. Unknown paths answer the
+JSON 404.
 """
 
 from django.contrib import admin
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import path
+from django.views.generic import RedirectView
 
 from platform_core.gateway import errors, views
 from platform_core.gateway.routing import NO_ROUTE
@@ -21,7 +26,9 @@ urlpatterns = [
         name="joule-login",
     ),
     path("_joule/logout", LogoutView.as_view(), name="joule-logout"),
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
+    *views.composed_patterns(""),
     NO_ROUTE,
 ]
 

@@ -30,6 +30,8 @@ from platform_core.exceptions import ConfigError, did_you_mean
 
 # Paths the platform itself answers; no service may be mounted there.
 RESERVED_PREFIXES = ("/_joule", "/admin", "/static", "/metrics")
+# The composed API of all services (gateway.views), answered at the root.
+COMPOSED_PATHS = ("/openapi.json", "/docs", "/graphql", "/graphiql")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -76,7 +78,7 @@ def load_config(root: Path, kinds=None) -> PlatformConfig:
         services=tuple(_service(folder, kinds) for folder in service_folders(root)),
     )
     reader.finish()
-    _check_services(config)
+    _check_services(config, kinds)
     if entrypoint is not None:
         ids = [spec.id for spec in config.services]
         if entrypoint not in ids:
@@ -197,9 +199,14 @@ def check_prefix(prefix: str, where: str) -> None:
                 f"{where}: {prefix!r} is reserved for the platform "
                 f"({', '.join(RESERVED_PREFIXES)})"
             )
+    if prefix in COMPOSED_PATHS:
+        raise ConfigError(
+            f"{where}: {prefix!r} is where the platform serves the composed API "
+            f"({', '.join(COMPOSED_PATHS)})"
+        )
 
 
-def _check_services(config: PlatformConfig) -> None:
+def _check_services(config: PlatformConfig, kinds) -> None:
     seen_ids: dict[str, ServiceSpec] = {}
     seen_prefixes: dict[str, ServiceSpec] = {}
     for spec in config.services:
@@ -208,10 +215,11 @@ def _check_services(config: PlatformConfig) -> None:
                 f"{spec.source}: id: '{spec.id}' is already used by "
                 f"{seen_ids[spec.id].source}"
             )
-        if spec.prefix in seen_prefixes:
-            raise ConfigError(
-                f"{spec.source}: prefix: '{spec.prefix}' is already "
-                f"used by {seen_prefixes[spec.prefix].source}"
-            )
         seen_ids[spec.id] = spec
-        seen_prefixes[spec.prefix] = spec
+        for prefix in (spec.prefix, *kinds.get(spec.kind).extra_prefixes(spec)):
+            if prefix in seen_prefixes:
+                raise ConfigError(
+                    f"{spec.source}: prefix: '{prefix}' is already "
+                    f"used by {seen_prefixes[prefix].source}"
+                )
+            seen_prefixes[prefix] = spec

@@ -32,6 +32,10 @@ def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
         own = kinds.get(spec.kind).websocket_urlpatterns(spec)
         if own:
             patterns.append(path(spec.prefix.lstrip("/") + "/", URLRouter(own)))
+    from platform_core.gateway.views import composed_websocket_patterns
+
+    # The composed GraphQL schema at /graphql, before the entrypoint's routes.
+    patterns.extend(composed_websocket_patterns())
     entry = registry.entrypoint
     if entry is not None:
         patterns.extend(kinds.get(entry.kind).websocket_urlpatterns(entry))

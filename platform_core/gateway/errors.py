@@ -62,6 +62,15 @@ def page_not_found(request, exception=None):
     return error_response(404, f"No route for {request.method} {request.path}")
 
 
+def outside_django(request, *args, **kwargs):
+    """Answer 502 for a path only the ASGI application serves (an upstream)."""
+    return error_response(
+        502,
+        f"{request.path} is proxied by the ASGI application only "
+        "(platform_core.asgi:application), not over WSGI",
+    )
+
+
 def no_route(request, *args, **kwargs):
     """Answer 404 for a path no pattern matches (last pattern of URLconfs)."""
     return page_not_found(request)

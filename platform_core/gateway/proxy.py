@@ -211,3 +211,27 @@ async def request_body(receive: Callable) -> AsyncIterator[bytes]:
 async def _disconnected(receive: Callable) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def upstream_app(upstream) -> Callable:
+    """Return the ASGI app proxying a gateway's upstream: HTTP and websockets.
+
+    ``upstream`` is a ``kinds.gateway.Upstream``; its URL and timeout come
+    from the configuration only.
+    """
+    from platform_core.gateway.ws_proxy import WebSocketProxy
+
+    source = FixedUpstream(upstream.url)
+    name = f"The upstream {upstream.prefix}"
+    http = ReverseProxy(source, timeout=upstream.timeout, name=name)
+    websocket = WebSocketProxy(
+        source, open_timeout=min(upstream.timeout, 10.0), name=name
+    )
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            await http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await websocket(scope, receive, send)
+
+    return app

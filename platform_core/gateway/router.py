@@ -37,14 +37,24 @@ class PlatformRouter:
         self.registry = registry
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
-        self._mounts: dict[ServiceSpec, Any] = {}
+        self._mounts: dict[tuple[ServiceSpec, str], Any] = {}
 
-    def mount_for(self, spec: ServiceSpec) -> Any | None:
-        """Return the ASGI app serving ``spec`` outside Django, or None."""
-        if spec not in self._mounts:
-            app = kinds.get(spec.kind).asgi_app(spec)
-            self._mounts[spec] = asgi_request_context(app, spec.id) if app else None
-        return self._mounts[spec]
+    def mount_for(self, route: Route) -> Any | None:
+        """Return the ASGI app serving ``route`` outside Django, or None.
+
+        A service's own prefix is served by its kind's ``asgi_app`` (None:
+        Django); an extra prefix (a gateway's upstream) by ``extra_asgi_app``.
+        """
+        spec = route.spec
+        key = (spec, route.prefix if route.extra else spec.prefix)
+        if key not in self._mounts:
+            kind = kinds.get(spec.kind)
+            if route.extra:
+                app = kind.extra_asgi_app(spec, route.prefix)
+            else:
+                app = kind.asgi_app(spec)
+            self._mounts[key] = asgi_request_context(app, spec.id) if app else None
+        return self._mounts[key]
 
     def route(self, scope: dict) -> Route | None:
         """Return the route of an HTTP or websocket scope."""
@@ -57,7 +67,7 @@ class PlatformRouter:
         if scope["type"] == "lifespan":
             return await self.lifespan(receive, send)
         route = self.route(scope)
-        mount = self.mount_for(route.spec) if route else None
+        mount = self.mount_for(route) if route else None
         if mount is None:
             return await self.app(scope, receive, send)
         root_path = scope.get("root_path", "") + route.prefix

@@ -12,8 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.urls import get_script_prefix, re_path, set_script_prefix
+from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import (
+    Resolver404,
+    ResolverMatch,
+    get_resolver,
+    get_script_prefix,
+    re_path,
+    set_script_prefix,
+)
 from django.utils.functional import cached_property
+from django.views.decorators.csrf import csrf_exempt
 
 from platform_core.config.schema import ServiceSpec
 from platform_core.gateway import errors
@@ -45,9 +54,63 @@ class ServiceURLConf:
         return f"<ServiceURLConf {self.spec.id}>"
 
 
+@csrf_exempt  # the view it hands over to is checked (or exempt) itself
+def no_route(request, *args, **kwargs):
+    """Serve the path's slash twin when it has a route, else answer the JSON 404.
+
+    ``/greet/ada/`` is served as ``/greet/ada`` (and the reverse) by the
+    same view, without a redirect, so no client meets a trailing-slash
+    surprise. The platform's own URLconf (admin) keeps Django's behaviour.
+    """
+    twin = slash_twin(request)
+    if twin is None:
+        return errors.no_route(request, *args, **kwargs)
+    path_info, match = twin
+    request.path = request.path[: len(request.path) - len(request.path_info)]
+    request.path += path_info
+    request.path_info, request.resolver_match = path_info, match
+    if not getattr(match.func, "csrf_exempt", False):
+        refused = CsrfViewMiddleware(lambda r: None).process_view(
+            request, match.func, match.args, match.kwargs
+        )
+        if refused is not None:
+            return refused
+    return match.func(request, *match.args, **match.kwargs)
+
+
+def slash_twin(request) -> tuple[str, ResolverMatch] | None:
+    """Return the path with its final slash added or removed, and its match.
+
+    None when the request is not in a service's URLconf, or the twin has
+    no route either.
+    """
+    if not isinstance(getattr(request, "urlconf", None), ServiceURLConf):
+        return None
+    path = request.path_info
+    twin = path[:-1] if path.endswith("/") and path != "/" else path + "/"
+    try:
+        match = get_resolver(request.urlconf).resolve(twin)
+    except Resolver404:
+        return None
+    if match.func is no_route:
+        return None
+    return twin, match
+
+
 # Last pattern of every URLconf: unmatched paths get the JSON 404 even when
 # DEBUG is on (Django's debug 404 page would replace the handler).
-NO_ROUTE = re_path(r"", errors.no_route)
+NO_ROUTE = re_path(r"", no_route)
+
+
+class ExtraPrefixURLConf:
+    """The URLconf of a gateway's upstream prefix when Django is asked (WSGI)."""
+
+    urlpatterns = [re_path(r"", errors.outside_django)]
+    handler404 = staticmethod(errors.page_not_found)
+    handler500 = staticmethod(errors.server_error)
+
+
+EXTRA_PREFIX_URLCONF = ExtraPrefixURLConf()
 
 _urlconfs: dict[ServiceSpec, ServiceURLConf] = {}
 
@@ -90,11 +153,13 @@ class ServiceRoutingMiddleware:
         route = route_for(request)
         request.joule_route = route
         if route is not None:
-            request.urlconf = urlconf_for(route.spec)
-            try:
-                _ = request.urlconf.urlpatterns  # built now: it reads the schema
-            except (OperationalError, InterfaceError) as exc:
-                return errors.exception_response(exc)
+            extra = route.extra
+            request.urlconf = EXTRA_PREFIX_URLCONF if extra else urlconf_for(route.spec)
+            if not extra:
+                try:
+                    _ = request.urlconf.urlpatterns  # built now: reads the schema
+                except (OperationalError, InterfaceError) as exc:
+                    return errors.exception_response(exc)
             if route.prefix:
                 request.path_info = request.path_info[len(route.prefix) :] or "/"
                 set_script_prefix(get_script_prefix().rstrip("/") + route.prefix + "/")

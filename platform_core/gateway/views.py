@@ -1,20 +1,38 @@
-"""The platform's own pages: /_joule/health, /_joule/ready and the dashboard.
+"""The platform's own pages: /_joule/*, and the composed API of all services.
 
 GET /_joule/health  -> 200 {"status": "ok"}          (the process answers)
 GET /_joule/ready   -> 200 or 503 {"ready": ..., "services": {...}}
 GET /_joule/        -> HTML: services, kinds, prefixes, links
+GET /openapi.json   -> every service's OpenAPI, merged (gateway.compose)
+GET /docs           -> Swagger UI over it
+/graphql, /graphiql -> one GraphQL schema over the db services (and websockets)
+
+The composed routes are served at the root and under each gateway service's
+prefix: ``composed_patterns(prefix)``, ``composed_websocket_patterns()``.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from rest_framework.response import Response
 
 import platform_core
+from platform_core.exceptions import ConfigError
+from platform_core.gateway import errors
+from platform_core.graphql.views import LimitedGraphQLView
 from platform_core.kinds import kinds
 from platform_core.registry import services
+
+logger = logging.getLogger("joule.gateway")
 
 
 def service_states() -> list[dict]:
@@ -68,3 +86,103 @@ def dashboard(request):
         "joule/dashboard.html",
         {"services": service_states(), "version": platform_core.__version__},
     )
+
+
+# the composed API
+
+
+class ComposedOpenAPIView(SpectacularJSONAPIView):
+    """The merged OpenAPI document, negotiated like a service's own."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        """Answer the composed document."""
+        return super().get(request, *args, **kwargs)
+
+    def _get_schema_response(self, request):
+        from platform_core.gateway.compose import composed_openapi
+
+        return Response(composed_openapi())
+
+
+def composed_graphql_schema() -> Any:
+    """Return the composed GraphQL schema of the registered db services.
+
+    Raise LookupError when there is no db service to compose.
+    """
+    from platform_core.graphql.schema import composed_schema
+
+    if not any(spec.kind == "db" for spec in services):
+        raise LookupError("There is no db service to compose a GraphQL schema from")
+    return composed_schema(services)
+
+
+class ComposedGraphQLView(LimitedGraphQLView):
+    """The GraphQL view over the composed schema, as it is at each request.
+
+    The schema is rebuilt when a db service's tables change. No db service
+    answers 404; a schema that cannot be built, 503.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.unavailable = None
+        try:
+            schema = composed_graphql_schema()
+        except LookupError as exc:
+            schema, self.unavailable = _placeholder_schema(), (404, str(exc))
+        except Exception as exc:  # a database down, names colliding
+            logger.exception("The composed GraphQL schema is unavailable")
+            message = "The composed GraphQL schema is unavailable; retry later"
+            if isinstance(exc, ConfigError):  # the user's to fix: say what
+                message = f"The composed GraphQL schema is unavailable: {exc}"
+            schema, self.unavailable = _placeholder_schema(), (503, message)
+        super().__init__(schema=schema, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        """Answer the JSON error when there is no schema, else the query."""
+        if self.unavailable is not None:
+            return errors.error_response(*self.unavailable)
+        return super().dispatch(request, *args, **kwargs)
+
+
+_placeholder: list = []
+
+
+def _placeholder_schema() -> Any:
+    """Return a one-field schema standing in while the real one is missing."""
+    import graphene
+
+    if not _placeholder:
+        query = type("Query", (graphene.ObjectType,), {"ok": graphene.Boolean()})
+        _placeholder.append(graphene.Schema(query=query))
+    return _placeholder[0]
+
+
+def composed_patterns(prefix: str) -> list:
+    """Return the routes of the composed API, for a URLconf mounted at ``prefix``."""
+    from platform_core.config import get_config
+    from platform_core.graphql.limits import validation_rules
+
+    limits = get_config().graphql
+    common = {
+        "validation_rules": validation_rules(limits),
+        "max_query_size": limits.max_query_size,
+    }
+    # Token-authenticated API: CSRF protects cookie-based form posts only.
+    api = csrf_exempt(ComposedGraphQLView.as_view(graphiql=False, **common))
+    ide = csrf_exempt(ComposedGraphQLView.as_view(graphiql=True, **common))
+    docs = SpectacularSwaggerView.as_view(url=f"{prefix}/openapi.json")
+    return [
+        re_path(r"^openapi\.json/?$", ComposedOpenAPIView.as_view(), name="openapi"),
+        re_path(r"^docs/?$", docs, name="docs"),
+        re_path(r"^graphql/?$", api, name="graphql"),
+        re_path(r"^graphiql/?$", ide, name="graphiql"),
+    ]
+
+
+def composed_websocket_patterns() -> list:
+    """Return the websocket route of the composed GraphQL schema (subscriptions)."""
+    from platform_core.graphql.consumers import GraphQLTransportWSConsumer
+
+    consumer = GraphQLTransportWSConsumer.as_asgi(schema=composed_graphql_schema)
+    return [re_path(r"^graphql/?$", consumer, name="graphql-ws")]

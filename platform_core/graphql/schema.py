@@ -248,6 +248,7 @@ def composed_schema(specs) -> graphene.Schema:
     Kept until one of their schemas is read again (tables changed).
     """
     from platform_core.db.schema import get_schema
+    from platform_core.kinds import kinds
 
     db_specs = [spec for spec in specs if spec.kind == "db"]
     schemas = tuple(get_schema(spec) for spec in db_specs)
@@ -255,9 +256,10 @@ def composed_schema(specs) -> graphene.Schema:
     if len(built_from) != len(schemas) or any(
         a is not b for a, b in zip(built_from, schemas, strict=False)
     ):
+        # Each service's authorization rules apply, as on its own /graphql.
         composed = compose_schema(
             [
-                (Entities(s), spec.options)
+                (Entities(s, kinds.get("db").entity_hooks(spec)), spec.options)
                 for s, spec in zip(schemas, db_specs, strict=True)
             ]
         )

@@ -8,6 +8,7 @@ add kinds without touching the others::
         name = "wsgi"
         def read_options(self, reader): ...   # keys of service.toml
         def asgi_app(self, spec): ...         # served outside Django
+        def extra_prefixes(self, spec): ...   # more prefixes (upstreams)
         def start(self, spec): ...            # at server start (processes)
         def check_ready(self, spec): ...      # -> (ready, detail)
 """
@@ -71,6 +72,21 @@ class Kind:
     def asgi_app(self, spec: ServiceSpec) -> Any | None:
         """Return an ASGI app serving the prefix outside Django, or None."""
         return None
+
+    def extra_prefixes(self, spec: ServiceSpec) -> tuple[str, ...]:
+        """Return prefixes the service also serves, outside Django.
+
+        Each is routed like a service prefix (a gateway's upstreams) and
+        served by ``extra_asgi_app``.
+        """
+        return ()
+
+    def extra_asgi_app(self, spec: ServiceSpec, prefix: str) -> Any:
+        """Return the ASGI app serving ``prefix``, one of ``extra_prefixes``.
+
+        Raise LookupError when the service has no such prefix.
+        """
+        raise LookupError(f"{spec.id}: no extra prefix {prefix!r}")
 
     def wsgi_app(self, spec: ServiceSpec) -> Any | None:
         """Return a WSGI app for in-process calls (mesh, tests), or None."""

@@ -278,6 +278,45 @@ def test_duplicate_prefix_names_both_files(tmp_path):
     )
 
 
+@pytest.mark.parametrize("prefix", ["/openapi.json", "/docs", "/graphql", "/graphiql"])
+def test_composed_api_paths_are_refused_as_prefixes(tmp_path, prefix):
+    assert_error(
+        one_service(tmp_path, f'prefix = "{prefix}"\n{SERVICE}'),
+        f"services/orders/service.toml: prefix: '{prefix}' is where the platform "
+        "serves the composed API",
+    )
+
+
+def test_upstream_prefix_taken_by_a_service_names_both_files(tmp_path):
+    services = {
+        "a": 'kind = "gateway"\n[[upstreams]]\nprefix = "/shop"\nurl = "http://x"',
+        "b": f'prefix = "/shop"\n{SERVICE}',
+    }
+    assert_error(
+        project(tmp_path, services=services),
+        "services/b/service.toml: prefix: '/shop' is already used by "
+        "services/a/service.toml",
+    )
+
+
+def test_upstreams_are_read_with_their_defaults(tmp_path):
+    toml = """kind = "gateway"
+[[upstreams]]
+prefix = "/ext"
+url = "http://127.0.0.1:9999/v1/"
+openapi = "/openapi.json"
+[[upstreams]]
+prefix = "/other"
+url = "https://api.example"
+timeout = 2.5
+"""
+    (spec,) = load_config(one_service(tmp_path, toml, folder="gateway")).services
+    ext, other = spec.options.upstreams
+    assert (ext.prefix, ext.timeout, ext.name) == ("/ext", 30.0, "ext")
+    assert ext.openapi_url == "http://127.0.0.1:9999/v1/openapi.json"
+    assert (other.openapi, other.openapi_url, other.timeout) == (None, None, 2.5)
+
+
 # Kind options
 
 
@@ -299,6 +338,28 @@ def test_duplicate_prefix_names_both_files(tmp_path):
             'kind = "gateway"\n[[upstreams]]\nprefix = "/ext"\nurl = "ftp://x"',
             "upstreams[0].url: 'ftp://x' must start with http:// or https://",
             id="gateway-url",
+        ),
+        pytest.param(
+            'kind = "gateway"\n[[upstreams]]\nprefix = "/ext"\nurl = "http://x"\n'
+            'openapi = "openapi.json"',
+            "upstreams[0].openapi: 'openapi.json' must be a path under url",
+            id="gateway-openapi",
+        ),
+        pytest.param(
+            'kind = "gateway"\n[[upstreams]]\nprefix = "/ext"\nurl = "http://x"\n'
+            "timeout = 0",
+            "upstreams[0].timeout: must be above 0 seconds",
+            id="gateway-timeout",
+        ),
+        pytest.param(
+            'kind = "gateway"\n[[upstreams]]\nprefix = "/admin/x"\nurl = "http://x"',
+            "upstreams[0].prefix: '/admin/x' is reserved",
+            id="gateway-reserved-prefix",
+        ),
+        pytest.param(
+            'kind = "gateway"\n[[upstreams]]\nprefix = "ext/"\nurl = "http://x"',
+            "upstreams[0].prefix: 'ext/' must be a path like",
+            id="gateway-prefix",
         ),
         pytest.param(
             'kind = "frontend"\n[frontend]\nhealth = "healthz"',

@@ -1,0 +1,411 @@
+"""The composed API: one OpenAPI document over every service and upstream.
+
+Each Django-served service's document is generated as its own
+``/<prefix>/openapi.json`` is (drf-spectacular), each upstream's is fetched
+from its configured ``openapi`` URL, and all are merged: paths under the
+service prefix, components renamed ``<Service><Name>`` with every ``$ref``
+rewritten, operationIds prefixed and unique, tags = the service id. The
+GraphQL side is ``graphql.schema.composed_schema``; both are served by
+``gateway.views`` at ``/openapi.json``, ``/docs`` and ``/graphql``::
+
+    document = composed_openapi()          # cached, rebuilt on schema change
+    compose_openapi(specs, [UpstreamDocument(upstream, document)])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import yaml
+
+from platform_core import naming
+from platform_core.config.schema import ServiceSpec
+from platform_core.kinds.gateway import Upstream
+from platform_core.registry import ServiceRegistry, services
+
+logger = logging.getLogger("joule.gateway")
+# Kinds whose routes Django serves, so drf-spectacular can describe them.
+DESCRIBED_KINDS = ("db", "service", "gateway")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# An upstream document larger than this is refused (bytes).
+MAX_DOCUMENT_SIZE = 10 * 2**20
+# Seconds a fetched upstream document is kept; after a failure, retried sooner.
+UPSTREAM_TTL = 60.0
+UPSTREAM_RETRY = 5.0
+_REF = re.compile(r"^#/components/(?P<section>[A-Za-z]+)/(?P<name>[^/]+)$")
+
+
+class DocumentUnavailable(Exception):
+    """A part of the composed document could not be had; the message says why."""
+
+
+@dataclass
+class UpstreamDocument:
+    """An upstream and its fetched OpenAPI document (or why there is none)."""
+
+    upstream: Upstream
+    document: dict | None = None
+    error: str = ""
+
+
+@dataclass
+class Part:
+    """One document to merge: whose it is and where its paths are mounted."""
+
+    name: str
+    prefix: str
+    document: dict
+    description: str = ""
+
+
+# documents of the parts
+
+
+def service_document(spec: ServiceSpec) -> dict:
+    """Return the OpenAPI document of a Django-served service.
+
+    A db service's is generated exactly as its ``/<prefix>/openapi.json``;
+    other services' from the DRF views of their URLconf. Raise
+    DocumentUnavailable when drf-spectacular cannot describe them.
+    """
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.settings import patched_settings
+
+    from platform_core.gateway.routing import urlconf_for
+
+    patterns = urlconf_for(spec).urlpatterns
+    settings: dict[str, Any] = {"TITLE": f"{spec.id} API"}
+    for pattern in patterns:
+        initkwargs = getattr(pattern.callback, "view_initkwargs", {})
+        if getattr(pattern, "name", None) == "openapi" and "patterns" in initkwargs:
+            patterns = initkwargs["patterns"]
+            settings = initkwargs.get("custom_settings") or settings
+            break
+    try:
+        with patched_settings(settings), _spectacular_messages(spec):
+            generator = SchemaGenerator(patterns=patterns)
+            return generator.get_schema(request=None, public=True)
+    except Exception as exc:  # a custom view spectacular cannot describe
+        logger.warning("%s: no OpenAPI document: %r", spec.id, exc)
+        raise DocumentUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _spectacular_messages(spec: ServiceSpec) -> Iterator[None]:
+    """Log drf-spectacular's warnings of one generation, and keep them out of
+    its global statistics (which ``manage.py spectacular --fail-on-warn``
+    reads in the same process)."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    caches = (GENERATOR_STATS._warn_cache, GENERATOR_STATS._error_cache)
+    saved = [dict(cache) for cache in caches]
+    try:
+        with GENERATOR_STATS.silence():
+            yield
+    finally:
+        for cache, before in zip(caches, saved, strict=True):
+            for message in [m for m in cache if m not in before]:
+                logger.warning("%s: OpenAPI: %s", spec.id, message)
+            cache.clear()
+            cache.update(before)
+
+
+def fetch_document(upstream: Upstream) -> dict:
+    """Fetch an upstream's OpenAPI 3 document (JSON or YAML) from its fixed URL.
+
+    No redirect is followed, no environment proxy used, and the wait is
+    bounded by the upstream's timeout (at most 10 s). Raise
+    DocumentUnavailable saying why it failed.
+    """
+    url = upstream.openapi_url
+    timeout = httpx.Timeout(min(upstream.timeout, 10.0))
+    try:
+        with (
+            httpx.Client(timeout=timeout, trust_env=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/json"}) as answer,
+        ):
+            if answer.status_code != 200:
+                raise DocumentUnavailable(f"{url} answered {answer.status_code}")
+            body = _read_capped(answer)
+    except httpx.HTTPError as exc:
+        raise DocumentUnavailable(f"{url}: {exc.__class__.__name__}") from exc
+    return _parse_document(body, url)
+
+
+def _read_capped(answer: httpx.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in answer.iter_bytes():
+        size += len(chunk)
+        if size > MAX_DOCUMENT_SIZE:
+            raise DocumentUnavailable(
+                f"{answer.url} is larger than {MAX_DOCUMENT_SIZE} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_document(body: bytes, url: str) -> dict:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            document = yaml.safe_load(body)
+        except yaml.YAMLError:
+            raise DocumentUnavailable(f"{url} is neither JSON nor YAML") from None
+    if not isinstance(document, dict) or not str(
+        document.get("openapi", "")
+    ).startswith("3."):
+        raise DocumentUnavailable(f"{url} is not an OpenAPI 3 document")
+    if not isinstance(document.get("paths", {}), dict):
+        raise DocumentUnavailable(f"{url}: paths is not an object")
+    return document
+
+
+def fetch_upstream_documents(upstreams: Iterable[Upstream]) -> list[UpstreamDocument]:
+    """Return the documents of the upstreams that name one; failures are noted."""
+    found = []
+    for upstream in upstreams:
+        if upstream.openapi is None:
+            continue
+        try:
+            found.append(UpstreamDocument(upstream, fetch_document(upstream)))
+        except DocumentUnavailable as exc:
+            logger.warning("upstream %s: OpenAPI not merged: %s", upstream.prefix, exc)
+            found.append(UpstreamDocument(upstream, error=str(exc)))
+    return found
+
+
+# merging
+
+
+@dataclass
+class Merged:
+    """The composed document being built."""
+
+    paths: dict = field(default_factory=dict)
+    components: dict = field(default_factory=dict)
+    tags: list = field(default_factory=list)
+    operation_ids: set = field(default_factory=set)
+    notes: list = field(default_factory=list)
+    version: str = "3.0.3"
+
+
+def _component_names(part: Part, merged: Merged) -> dict[tuple[str, str], str]:
+    """Return the new name of every component of ``part``: ``<Service><Name>``."""
+    namespace = naming.pascal(part.name)
+    renames = {}
+    for section, items in (part.document.get("components") or {}).items():
+        taken = merged.components.setdefault(section, {})
+        for name in items or {}:
+            new, number = namespace + name, 2
+            while new in taken:  # two parts with the same namespace
+                new, number = f"{namespace}{name}{number}", number + 1
+            taken[new] = None
+            renames[section, name] = new
+    return renames
+
+
+def _rewrite(node: Any, renames: dict[tuple[str, str], str]) -> Any:
+    """Return ``node`` with every component ``$ref`` pointing at its new name."""
+    if isinstance(node, dict):
+        result = {key: _rewrite(value, renames) for key, value in node.items()}
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (match := _REF.match(ref)):
+            new = renames.get((match["section"], match["name"]))
+            if new is not None:
+                result["$ref"] = f"#/components/{match['section']}/{new}"
+        mapping = node.get("mapping")
+        if isinstance(mapping, dict):  # a discriminator's mapping holds refs too
+            result["mapping"] = {
+                key: _rewrite({"$ref": value}, renames)["$ref"]
+                if isinstance(value, str)
+                else value
+                for key, value in mapping.items()
+            }
+        return result
+    if isinstance(node, list):
+        return [_rewrite(item, renames) for item in node]
+    return node
+
+
+def _security(requirements: list, renames: dict[tuple[str, str], str]) -> list:
+    """Return security requirements naming the renamed security schemes."""
+    return [
+        {
+            renames.get(("securitySchemes", name), name): scopes
+            for name, scopes in requirement.items()
+        }
+        for requirement in requirements
+        if isinstance(requirement, dict)
+    ]
+
+
+def _operation_id(part: Part, operation: dict, method: str, path: str) -> str:
+    own = operation.get("operationId")
+    if not isinstance(own, str) or not own:
+        own = method + naming.pascal(path) if naming.words(path) else method
+    return naming.camel(part.name) + own[:1].upper() + own[1:]
+
+
+def _unique(operation_id: str, taken: set) -> str:
+    new, number = operation_id, 2
+    while new in taken:
+        new, number = f"{operation_id}{number}", number + 1
+    taken.add(new)
+    return new
+
+
+def _operations(part: Part, path: str, item: dict, renames, merged: Merged) -> dict:
+    """Return a path item with its operations renamed and tagged."""
+    security = part.document.get("security")
+    result = {}
+    for key, value in item.items():
+        if key.lower() not in HTTP_METHODS or not isinstance(value, dict):
+            result[key] = value
+            continue
+        operation = dict(value)
+        operation["operationId"] = _unique(
+            _operation_id(part, operation, key.lower(), path), merged.operation_ids
+        )
+        operation["tags"] = [part.name]
+        if "security" in operation or security is not None:
+            operation["security"] = _security(
+                operation.get("security", security), renames
+            )
+        result[key] = operation
+    return result
+
+
+def merge(part: Part, merged: Merged) -> None:
+    """Merge ``part`` into ``merged``; a path already there is kept and noted."""
+    document = part.document
+    renames = _component_names(part, merged)
+    for (section, name), new in renames.items():
+        value = document["components"][section][name]
+        merged.components[section][new] = _rewrite(value, renames)
+    for path, item in (document.get("paths") or {}).items():
+        full = (part.prefix + path) if path != "/" else part.prefix + "/"
+        if full in merged.paths:
+            merged.notes.append(f"{part.name}: {full} is already taken; left out")
+            continue
+        item = _rewrite(item, renames) if isinstance(item, dict) else {}
+        merged.paths[full] = _operations(part, path, item, renames, merged)
+    merged.tags.append(
+        {"name": part.name, "description": part.description or f"{part.name} API"}
+    )
+    if str(document.get("openapi", "")).startswith("3.1"):
+        merged.version = "3.1.0"
+
+
+def compose_openapi(
+    specs: Iterable[ServiceSpec], upstream_documents: Iterable[UpstreamDocument]
+) -> dict:
+    """Return one OpenAPI 3 document merging every service and upstream document.
+
+    Parts that cannot be had (a custom view spectacular cannot describe, an
+    upstream that is down) are left out and named in ``info.description``.
+    """
+    merged = Merged()
+    for spec in specs:
+        if spec.kind not in DESCRIBED_KINDS:
+            continue
+        try:
+            document = service_document(spec)
+        except DocumentUnavailable as exc:
+            merged.notes.append(f"service {spec.id}: {exc}")
+            continue
+        if document.get("paths"):
+            description = f"Service '{spec.id}' ({spec.kind}) under {spec.prefix}"
+            merge(Part(spec.id, spec.prefix, document, description), merged)
+    for found in upstream_documents:
+        upstream = found.upstream
+        if found.document is None:
+            merged.notes.append(f"upstream {upstream.prefix}: {found.error}")
+            continue
+        description = f"The upstream {upstream.url} under {upstream.prefix}"
+        part = Part(upstream.name, upstream.prefix, found.document, description)
+        merge(part, merged)
+    return _document(merged)
+
+
+def _document(merged: Merged) -> dict:
+    description = "Every service of the platform, composed by the gateway."
+    if merged.notes:
+        description += "\n\nNot included:\n" + "\n".join(
+            f"- {note}" for note in merged.notes
+        )
+    document = {
+        "openapi": merged.version,
+        "info": {"title": "Joule", "version": "1.0.0", "description": description},
+        "paths": merged.paths,
+        "tags": merged.tags,
+    }
+    components = {k: v for k, v in merged.components.items() if v}
+    if components:
+        document["components"] = components
+    return document
+
+
+# the cached document
+
+
+def gateway_upstreams(registry: ServiceRegistry = services) -> list[Upstream]:
+    """Return the upstreams of every gateway service."""
+    return [
+        upstream
+        for spec in registry
+        if spec.kind == "gateway"
+        for upstream in spec.options.upstreams
+    ]
+
+
+class ComposedDocument:
+    """The composed document, kept until a schema or the service set changes.
+
+    With upstream documents in it, it is also rebuilt after ``UPSTREAM_TTL``
+    seconds (``UPSTREAM_RETRY`` after a failed fetch).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: tuple | None = None  # (services, expires, document)
+
+    def get(self, registry: ServiceRegistry = services) -> dict:
+        """Return the composed document of ``registry``'s services."""
+        specs = tuple(registry)
+        built = self._built
+        if built is not None and built[0] == specs and time.monotonic() < built[1]:
+            return built[2]
+        with self._lock:
+            built = self._built
+            if built is None or built[0] != specs or time.monotonic() >= built[1]:
+                built = self._build(registry, specs)
+                self._built = built
+        return built[2]
+
+    def _build(self, registry: ServiceRegistry, specs: tuple) -> tuple:
+        found = fetch_upstream_documents(gateway_upstreams(registry))
+        document = compose_openapi(specs, found)
+        ttl = float("inf")
+        if found:
+            failed = any(f.document is None for f in found)
+            ttl = UPSTREAM_RETRY if failed else UPSTREAM_TTL
+        return specs, time.monotonic() + ttl, document
+
+    def forget(self, sender: Any = None, **kwargs: Any) -> None:
+        """Drop the document (a ``schema_forgotten`` receiver)."""
+        self._built = None
+
+
+composed_document = ComposedDocument()
+composed_openapi = composed_document.get
+forget_composition = composed_document.forget
