@@ -50,6 +50,17 @@ from platform_core.graphql.views import format_error
 
 logger = logging.getLogger("joule.graphql")
 PROTOCOL = "graphql-transport-ws"
+
+
+def in_thread(function: Callable) -> Callable:
+    """Run ``function`` in one of the loop's threads, connections checked.
+
+    Not Channels' default single shared thread: this consumer's database work
+    (events with relations, queries over the socket) may run side by side.
+    """
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
 # Events a socket may have waiting; a client further behind is disconnected.
 EVENT_BACKLOG = 10_000
 
@@ -124,7 +135,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             return
         await self.accept(PROTOCOL)
         try:
-            self.schema = await database_sync_to_async(self.get_schema)()
+            self.schema = await in_thread(self.get_schema)()
         except Exception:
             logger.exception("GraphQL schema unavailable for %s", self.scope["path"])
             await self.close(4500, "The GraphQL schema is unavailable; retry later")
@@ -168,7 +179,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         self.credentials = Credentials(headers, self.scope.get("user"))
         current.set(self.credentials)
         try:
-            self.identity_key = await database_sync_to_async(self._identify)()
+            self.identity_key = await in_thread(self._identify)()
         except APIError as exc:
             logger.info("GraphQL websocket refused: %s", exc.message)
             return False
@@ -303,7 +314,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         )
         root = next(iter(fields.values()))[0]
         try:
-            subscription = await database_sync_to_async(plan)(
+            subscription = await in_thread(plan)(
                 operation_id, self.schema, document, root, context.fragments, payload
             )
         except APIError as exc:
@@ -314,7 +325,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     async def _answer_once(self, operation_id: str, document, payload: dict) -> None:
         """Run a query or mutation in a thread; send ``next`` and ``complete``."""
-        result = await database_sync_to_async(execute)(
+        result = await in_thread(execute)(
             self.schema.graphql_schema,
             document,
             context_value=self._context(),
@@ -392,9 +403,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         """Return the JSON text of one subscription's answer to an event."""
         schema = self.schema.graphql_schema
         if subscription.reads_database:
-            result = await database_sync_to_async(run)(
-                schema, subscription, row, self._context()
-            )
+            result = await in_thread(run)(schema, subscription, row, self._context())
         else:
             result = run(schema, subscription, row, self._context())
         return orjson.dumps(_formatted(result)).decode()

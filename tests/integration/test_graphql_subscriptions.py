@@ -110,6 +110,7 @@ def test_rest_graphql_and_entities_writes_reach_subscribers(server, socket):
     post = created.json()["id"]
     first = socket.receive()
     assert first["id"] == "s1" and first["type"] == "next"
+    assert first["payload"].get("data"), first
     saved = first["payload"]["data"]["postSaved"]
     assert saved == {
         "id": post,
