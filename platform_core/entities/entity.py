@@ -22,64 +22,17 @@ from django.db.models import Q
 from platform_core.entities.body import read_body, require_object
 from platform_core.entities.compiled import CompiledReads
 from platform_core.entities.errors import write_error
+from platform_core.entities.hooks import EntityHooks, forbidden, where_names
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
-from platform_core.events import publish
+from platform_core.events import publish, publishes
 from platform_core.exceptions import (
-    FORBIDDEN,
     INVALID_VALUE,
     READ_ONLY,
     APIError,
     bad_request,
 )
 from platform_core.introspection import ModelInfo, Schema
-
-
-class EntityHooks:
-    """Extension point of authorization; the default allows everything.
-
-    Override ``scope`` to return a Q ANDed into every query of an operation
-    ("find", "save", "delete") or raise a 403 APIError, ``defaults`` to force
-    values on insert, ``fields`` to limit the columns an operation may use,
-    and ``allows_row`` to filter rows outside queries (events).
-    """
-
-    def scope(self, info: ModelInfo, operation: str, context: Any) -> Q:
-        """Return the rows ``context`` may touch for ``operation``."""
-        return Q()
-
-    def defaults(self, info: ModelInfo, context: Any) -> dict[str, Any]:
-        """Return API field values forced on inserted rows."""
-        return {}
-
-    def fields(
-        self, info: ModelInfo, operation: str, context: Any
-    ) -> tuple[str, ...] | None:
-        """Return the fields ``operation`` may name or answer, or None for all."""
-        return None
-
-    def allows_row(self, info: ModelInfo, row: dict, context: Any) -> bool:
-        """Return whether ``context`` may see ``row`` (a row of an event)."""
-        return True
-
-
-def _where_names(where: Mapping | None) -> list[str]:
-    """Return the field names a where (with ``or`` branches) uses."""
-    names = []
-    for name, value in (where or {}).items():
-        if name == "or" and isinstance(value, list | tuple):
-            for branch in value:
-                names.extend(
-                    _where_names(branch if isinstance(branch, Mapping) else {})
-                )
-        else:
-            names.append(name)
-    return names
-
-
-def forbidden(message: str) -> APIError:
-    """Return the 403 of a write outside what the caller may change."""
-    return APIError(FORBIDDEN, 403, message)
 
 
 class Entity:
@@ -91,7 +44,7 @@ class Entity:
         self.info = info
         self.alias = schema.alias
         self.event = f"{schema.service}.{info.entity}"
-        self.publishes = _publishes(schema.service)
+        self.publishes = publishes(schema.service)
         self.hooks = hooks or EntityHooks()
         self._attnames = {f.name: f.attname for f in info.fields.values()}
         self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
@@ -148,7 +101,7 @@ class Entity:
         if condition is not None:
             q &= condition
         ordering = build_order(self.info, order_by) or self._pk_attnames
-        used = (*_where_names(where), *(name for name, _ in order_by or ()))
+        used = (*where_names(where), *(name for name, _ in order_by or ()))
         names = self.names(fields, "find", context, used)
         return self._read(q, ordering, names, limit, offset)
 
@@ -184,7 +137,7 @@ class Entity:
     ) -> int:
         """Return the number of matching rows."""
         where_q = build_where(self.info, where, from_text)
-        self.names(None, "find", context, _where_names(where))
+        self.names(None, "find", context, where_names(where))
         return self.queryset("find", context).filter(where_q, condition or Q()).count()
 
     def pk_filter(self, key: Mapping[str, Any], from_text: bool = False) -> Q:
@@ -385,7 +338,7 @@ class Entity:
         """Update every matching row with ``body``; return them."""
         self._writable()
         require_object(body)
-        names = self.names(fields, "save", context, [*_where_names(where), *body])
+        names = self.names(fields, "save", context, [*where_names(where), *body])
         attrs = read_body(self.info, body, "patch")
         condition = build_where(self.info, where, from_text)
         allowed = self.hooks.scope(self.info, "save", context)
@@ -415,7 +368,7 @@ class Entity:
     ) -> list[dict]:
         """Delete the row ``key`` or the rows matching ``where``; return them."""
         self._writable()
-        names = self.names(fields, "delete", context, _where_names(where))
+        names = self.names(fields, "delete", context, where_names(where))
         condition = (
             self.pk_filter(key, from_text)
             if key is not None
@@ -436,13 +389,3 @@ class Entity:
         rows = self._atomic(work)
         self.announce("deleted", rows)
         return rows
-
-
-def _publishes(service_id: str) -> bool:
-    """Return whether db service ``service_id`` publishes events (``[db] events``)."""
-    from platform_core.registry import services
-
-    if not services.is_registered(service_id):
-        return True
-    spec = services.get(service_id)
-    return spec.options.events if spec.kind == "db" else True

@@ -58,3 +58,13 @@ publish = events.publish
 def on(event: str) -> Callable[[Handler], Handler]:
     """Register the decorated function as a handler of ``event``."""
     return lambda handler: events.register(event, handler)
+
+
+def publishes(service_id: str) -> bool:
+    """Return whether db service ``service_id`` publishes events (``[db] events``)."""
+    from platform_core.registry import services
+
+    if not services.is_registered(service_id):
+        return True
+    spec = services.get(service_id)
+    return spec.options.events if spec.kind == "db" else True

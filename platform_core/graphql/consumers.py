@@ -22,10 +22,8 @@ from typing import Any
 import graphene
 import orjson
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from graphql import (
-    ExecutionResult,
     GraphQLError,
     OperationType,
     execute,
@@ -41,26 +39,15 @@ from platform_core.events.layer import EventHub, group_name, publisher
 from platform_core.exceptions import APIError
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
+    SubscriptionDelivery,
     SubscriptionPlan,
-    payloads,
+    in_thread,
     plan,
-    run,
 )
-from platform_core.graphql.views import format_error
+from platform_core.graphql.views import formatted_result
 
 logger = logging.getLogger("joule.graphql")
 PROTOCOL = "graphql-transport-ws"
-
-
-def in_thread(function: Callable) -> Callable:
-    """Run ``function`` in one of the loop's threads, connections checked.
-
-    Not Channels' default single shared thread: this consumer's database work
-    (events with relations, queries over the socket) may run side by side.
-    """
-    return database_sync_to_async(function, thread_sensitive=False)
-
-
 # Events a socket may have waiting; a client further behind is disconnected.
 EVENT_BACKLOG = 10_000
 
@@ -78,7 +65,7 @@ def _invalid(reason: str = "Invalid message received") -> ProtocolError:
     return ProtocolError(4400, reason)
 
 
-class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
+class GraphQLTransportWSConsumer(SubscriptionDelivery, AsyncWebsocketConsumer):
     """Serve one service's GraphQL schema over a websocket.
 
     ``schema`` is a callable returning the service's graphene schema (run in
@@ -334,7 +321,11 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         )
         if self.operations.pop(operation_id, "gone") is None:
             await self._send(
-                {"id": operation_id, "type": "next", "payload": _formatted(result)}
+                {
+                    "id": operation_id,
+                    "type": "next",
+                    "payload": formatted_result(result),
+                }
             )
             await self._send({"id": operation_id, "type": "complete"})
 
@@ -354,67 +345,5 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             del self.groups_joined[group]
             await EventHub.of_loop().leave(group, self)
 
-    # events
-
-    def overflow(self) -> None:
-        """Disconnect a client too slow to take its events (logged once)."""
-        if self._overflowed:
-            return
-        self._overflowed = True
-        logger.warning(
-            "GraphQL subscriber on %s dropped: %d events waiting; it reads too slowly",
-            self.scope.get("path"),
-            self.queue.qsize(),
-        )
-        asyncio.ensure_future(self.close(1013, "Too slow to take the events"))
-
-    async def _deliver_events(self) -> None:
-        """Send the hub's events to this socket, in order."""
-        while True:
-            message = await self.queue.get()
-            try:
-                await self.joule_event(message)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("GraphQL event delivery failed")
-
-    async def joule_event(self, message: dict) -> None:
-        """Send ``next`` to every subscription following the message's event."""
-        for subscription in list(self.operations.values()):
-            if subscription is None or subscription.event != message["event"]:
-                continue
-            entity = subscription.entity
-            if not entity.hooks.allows_row(entity.info, message["row"], None):
-                continue
-            answer = await payloads().get(
-                (message["id"], self.identity_key, *subscription.key),
-                lambda s=subscription: self._execute(s, message["row"]),
-            )
-            if subscription.id in self.operations:
-                await self.send(
-                    text_data=(
-                        f'{{"id":{orjson.dumps(subscription.id).decode()},'
-                        f'"type":"next","payload":{answer}}}'
-                    )
-                )
-
-    async def _execute(self, subscription: SubscriptionPlan, row: dict) -> str:
-        """Return the JSON text of one subscription's answer to an event."""
-        schema = self.schema.graphql_schema
-        if subscription.reads_database:
-            result = await in_thread(run)(schema, subscription, row, self._context())
-        else:
-            result = run(schema, subscription, row, self._context())
-        return orjson.dumps(_formatted(result)).decode()
-
     async def _send(self, message: dict) -> None:
         await self.send(text_data=orjson.dumps(message).decode())
-
-
-def _formatted(result: ExecutionResult) -> dict:
-    """Return an execution result as sent, with errors as the HTTP view shows them."""
-    answer: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        answer["errors"] = [format_error(error) for error in result.errors]
-    return answer

@@ -15,13 +15,16 @@ in this process (100 subscribers to one query cost one execution).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 import graphene
 import orjson
+from channels.db import database_sync_to_async
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -37,6 +40,7 @@ from platform_core.entities.values import to_python
 from platform_core.graphql.loaders import check_selection, prefetch
 from platform_core.introspection import ModelInfo
 
+logger = logging.getLogger("joule.graphql")
 _DATES = {"DateTimeField", "DateField", "TimeField"}
 _CACHED_PAYLOADS = 256
 
@@ -194,3 +198,76 @@ def payloads() -> Payloads:
             del _payloads[stale]
         _payloads[loop] = Payloads()
     return _payloads[loop]
+
+
+def in_thread(function: Callable) -> Callable:
+    """Run ``function`` in one of the loop's threads, connections checked.
+
+    Not Channels' default single shared thread: this consumer's database work
+    (events with relations, queries over the socket) may run side by side.
+    """
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+class SubscriptionDelivery:
+    """Consumer mixin: events from the hub's queue to this socket's subscriptions.
+
+    The consumer provides ``queue``, ``operations`` (id -> SubscriptionPlan),
+    ``identity_key``, ``schema``, ``scope``, ``send`` and ``close``.
+    """
+
+    _overflowed = False
+
+    def overflow(self) -> None:
+        """Disconnect a client too slow to take its events (logged once)."""
+        if self._overflowed:
+            return
+        self._overflowed = True
+        logger.warning(
+            "GraphQL subscriber on %s dropped: %d events waiting; it reads too slowly",
+            self.scope.get("path"),
+            self.queue.qsize(),
+        )
+        asyncio.ensure_future(self.close(1013, "Too slow to take the events"))
+
+    async def _deliver_events(self) -> None:
+        """Send the hub's events to this socket, in order."""
+        while True:
+            message = await self.queue.get()
+            try:
+                await self.deliver(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("GraphQL event delivery failed")
+
+    async def deliver(self, message: dict) -> None:
+        """Send ``next`` to every subscription following the message's event."""
+        for subscription in list(self.operations.values()):
+            if subscription is None or subscription.event != message["event"]:
+                continue
+            entity = subscription.entity
+            if not entity.hooks.allows_row(entity.info, message["row"], None):
+                continue
+            answer = await payloads().get(
+                (message["id"], self.identity_key, *subscription.key),
+                lambda s=subscription: self._execute(s, message["row"]),
+            )
+            if subscription.id in self.operations:
+                await self.send(
+                    text_data=(
+                        f'{{"id":{orjson.dumps(subscription.id).decode()},'
+                        f'"type":"next","payload":{answer}}}'
+                    )
+                )
+
+    async def _execute(self, subscription: SubscriptionPlan, row: dict) -> str:
+        """Return the JSON text of one subscription's answer to an event."""
+        schema = self.schema.graphql_schema
+        if subscription.reads_database:
+            result = await in_thread(run)(schema, subscription, row, self._context())
+        else:
+            result = run(schema, subscription, row, self._context())
+        from platform_core.graphql.views import formatted_result
+
+        return orjson.dumps(formatted_result(result)).decode()

@@ -77,6 +77,14 @@ def format_error(error: Exception) -> dict:
     ).formatted
 
 
+def formatted_result(result: ExecutionResult) -> dict:
+    """Return an execution result as sent, errors worded as ``format_error``."""
+    answer: dict = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [format_error(error) for error in result.errors]
+    return answer
+
+
 class LimitedGraphQLView(GraphQLView):
     """graphene-django's view with the platform's limits on documents."""
 
