@@ -1,12 +1,17 @@
 """Fixtures for tests against real database servers."""
 
+import contextlib
+import dataclasses
+import tomllib
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
+from platform_core.config.reader import TableReader
 from platform_core.config.schema import ServiceSpec
 from platform_core.db.connections import alias_for
-from platform_core.kinds.db import DbOptions
+from platform_core.kinds.db import DbKind, DbOptions
 from platform_core.testing import register_temporarily
 from tests.databases import ENGINES, connection_alias, fresh_database
 
@@ -46,4 +51,28 @@ def db_service(database_url, tmp_path, django_db_blocker):
         connection_alias(alias_for(spec), database_url, tmp_path),
         register_temporarily(spec),
     ):
+        yield spec
+
+
+@contextlib.contextmanager
+def configured_db_service(
+    tmp_path: Path, url: str, toml: str, service_id: str = "shop", statements=()
+):
+    """Register a db service on ``url`` whose service.toml is ``toml``.
+
+    ``statements`` (SQL) create its tables; yields the spec.
+    """
+    reader = TableReader(tomllib.loads(toml), f"services/{service_id}/service.toml")
+    options = DbKind().read_options(reader, service_id)
+    spec = make_db_service(tmp_path / service_id, url, service_id)
+    spec = dataclasses.replace(
+        spec, options=dataclasses.replace(options, connection=url)
+    )
+    with (
+        connection_alias(alias_for(spec), url, tmp_path),
+        register_temporarily(spec),
+    ):
+        with connections[alias_for(spec)].cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
         yield spec

@@ -3,27 +3,20 @@ users who are not superusers."""
 
 from __future__ import annotations
 
-import dataclasses
-import tomllib
-
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import connection as platform_db
-from django.db import connections
 from django.test import Client, RequestFactory
 
 from platform_core.admin import build_model_admin
 from platform_core.authorization.identity import Credentials
-from platform_core.config.reader import TableReader
-from platform_core.db.connections import alias_for
 from platform_core.entities import entities
-from platform_core.kinds.db import DbKind
 from platform_core.models import AuthorizationRule, UserClaims
-from platform_core.testing import platform_client, register_temporarily
-from tests.databases import connection_alias, fresh_database
-from tests.integration.conftest import make_db_service
+from platform_core.testing import platform_client
+from tests.databases import fresh_database
+from tests.integration.conftest import configured_db_service
 
 USER = {
     "X-JOULE-ADMIN-SECRET": "s3cret",
@@ -35,29 +28,20 @@ USER = {
 @pytest.fixture
 def shop(db, tmp_path, django_db_blocker):
     """A db service with [authorization] and no rules in its file."""
-    reader = TableReader(
-        tomllib.loads('[authorization]\nadminSecret = "s3cret"\n'), "service.toml"
+    table = (
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, workspace_id INTEGER)"
     )
-    options = DbKind().read_options(reader, "shop")
-    with fresh_database("sqlite", tmp_path) as url:
-        spec = make_db_service(tmp_path / "shop", url)
-        spec = dataclasses.replace(
-            spec, options=dataclasses.replace(options, connection=url)
+    with (
+        django_db_blocker.unblock(),
+        fresh_database("sqlite", tmp_path) as url,
+        configured_db_service(
+            tmp_path, url, '[authorization]\nadminSecret = "s3cret"\n', "shop", [table]
+        ) as spec,
+    ):
+        entities("shop")["post"].insert(
+            [{"title": "one", "workspaceId": 1}, {"title": "two", "workspaceId": 2}]
         )
-        with (
-            django_db_blocker.unblock(),
-            connection_alias(alias_for(spec), url, tmp_path),
-            register_temporarily(spec),
-        ):
-            with connections[alias_for(spec)].cursor() as cursor:
-                cursor.execute(
-                    "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT,"
-                    " workspace_id INTEGER)"
-                )
-            entities("shop")["post"].insert(
-                [{"title": "one", "workspaceId": 1}, {"title": "two", "workspaceId": 2}]
-            )
-            yield spec
+        yield spec
 
 
 @pytest.fixture

@@ -3,26 +3,20 @@ and the rules of a db service apply to the logged-in session."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
-import tomllib
 
 import pytest
 from django.contrib.auth import authenticate
-from django.db import connections
 from django.test import Client
 
 from platform_core.authorization.ldap import ldap_settings
-from platform_core.config.reader import TableReader
 from platform_core.config.schema import LdapConfig
-from platform_core.db.connections import alias_for
 from platform_core.entities import entities
-from platform_core.kinds.db import DbKind
 from platform_core.models import UserClaims
-from platform_core.testing import register_temporarily, skip_or_fail
-from tests.databases import connection_alias, fresh_database
-from tests.integration.conftest import make_db_service
+from platform_core.testing import skip_or_fail
+from tests.databases import fresh_database
+from tests.integration.conftest import configured_db_service
 
 SUFFIX = "dc=example,dc=org"
 SEED = f"""\
@@ -121,27 +115,18 @@ def test_ldap_users_get_groups_as_roles_and_attributes_as_claims(db, ldap_login)
 @pytest.fixture
 def notes(db, tmp_path, django_db_blocker):
     """A db service whose rule shows each workspace its own notes."""
-    reader = TableReader(tomllib.loads(RULES), "services/notes/service.toml")
-    options = DbKind().read_options(reader, "notes")
-    with fresh_database("sqlite", tmp_path) as url:
-        spec = make_db_service(tmp_path / "notes", url, "notes")
-        spec = dataclasses.replace(
-            spec, options=dataclasses.replace(options, connection=url)
+    table = (
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, workspace_id INTEGER)"
+    )
+    with (
+        django_db_blocker.unblock(),
+        fresh_database("sqlite", tmp_path) as url,
+        configured_db_service(tmp_path, url, RULES, "notes", [table]) as spec,
+    ):
+        entities("notes")["note"].insert(
+            [{"body": "one", "workspaceId": 1}, {"body": "two", "workspaceId": 2}]
         )
-        with (
-            django_db_blocker.unblock(),
-            connection_alias(alias_for(spec), url, tmp_path),
-            register_temporarily(spec),
-        ):
-            with connections[alias_for(spec)].cursor() as cursor:
-                cursor.execute(
-                    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT,"
-                    " workspace_id INTEGER)"
-                )
-            entities("notes")["note"].insert(
-                [{"body": "one", "workspaceId": 1}, {"body": "two", "workspaceId": 2}]
-            )
-            yield spec
+        yield spec
 
 
 @pytest.mark.parametrize(

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import tomllib
+import contextlib
 
 import jwt
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connections
 from django.test import Client
 
-from platform_core.config.reader import TableReader
-from platform_core.db.connections import alias_for
 from platform_core.entities import entities
-from platform_core.kinds.db import DbKind
 from platform_core.models import UserClaims
-from platform_core.testing import platform_client, register_temporarily
-from tests.databases import connection_alias, fresh_database
-from tests.integration.conftest import make_db_service
+from platform_core.testing import platform_client
+from tests.databases import fresh_database
+from tests.integration.conftest import configured_db_service
 
 SECRET = "the-auth-service-signing-secret-0123456789"
 RULE = """
@@ -93,36 +88,27 @@ def test_verify_answers_claims_of_a_token_or_a_session(alice):
 @pytest.fixture
 def notes(alice, tmp_path, django_db_blocker):
     """Start a db service trusting the auth service one way or the other."""
-    started = []
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(django_db_blocker.unblock())
 
-    def start(identity: str):
-        text = f"[authorization]\n{identity}\n{RULE}"
-        reader = TableReader(tomllib.loads(text), "services/notes/service.toml")
-        options = DbKind().read_options(reader, "notes")
-        database = fresh_database("sqlite", tmp_path)
-        url = database.__enter__()
-        spec = make_db_service(tmp_path / "notes", url, "notes")
-        spec = dataclasses.replace(
-            spec, options=dataclasses.replace(options, connection=url)
-        )
-        alias = connection_alias(alias_for(spec), url, tmp_path)
-        registered = register_temporarily(spec)
-        alias.__enter__()
-        registered.__enter__()
-        started.extend([registered, alias, database])
-        with connections[alias_for(spec)].cursor() as cursor:
-            cursor.execute(
+        def start(identity: str):
+            url = stack.enter_context(fresh_database("sqlite", tmp_path))
+            toml = f"[authorization]\n{identity}\n{RULE}"
+            table = (
                 "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT,"
                 " workspace_id INTEGER)"
             )
-        entities("notes")["note"].insert(
-            [{"body": "mine", "workspaceId": 1}, {"body": "theirs", "workspaceId": 2}]
-        )
+            stack.enter_context(
+                configured_db_service(tmp_path, url, toml, "notes", [table])
+            )
+            entities("notes")["note"].insert(
+                [
+                    {"body": "mine", "workspaceId": 1},
+                    {"body": "theirs", "workspaceId": 2},
+                ]
+            )
 
-    with django_db_blocker.unblock():
         yield start
-        for context in started:
-            context.__exit__(None, None, None)
 
 
 @pytest.mark.parametrize(
