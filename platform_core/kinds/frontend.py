@@ -14,6 +14,7 @@ restarts and proxies the process (HTTP and websockets) under the prefix::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from platform_core.config.reader import TableReader
@@ -40,6 +41,27 @@ class FrontendOptions:
     # timeout: seconds the proxy waits to connect, for each read and write
     # (a slower app gets 504).
     timeout: float = 30.0
+    # static: [[frontend.static]] (path, folder, immutable): built files the
+    # platform serves from disk in production instead of asking Node.
+    static: tuple[tuple[str, str, bool], ...] = ()
+
+
+def _static(table: TableReader) -> tuple[str, str, bool]:
+    """Read one ``[[frontend.static]]``: path, folder, immutable."""
+    entry = (
+        table.get("path", str),
+        table.get("folder", str),
+        table.get("immutable", bool, False),
+    )
+    table.finish()
+    path, folder, _ = entry
+    if not path.startswith("/") or not path.endswith("/"):
+        raise ConfigError(f"{table.where('path')}: must start and end with '/'")
+    if folder.startswith("/") or ".." in Path(folder).parts:
+        raise ConfigError(
+            f"{table.where('folder')}: must be a folder inside the app's folder"
+        )
+    return entry
 
 
 class FrontendKind(Kind):
@@ -59,6 +81,7 @@ class FrontendKind(Kind):
             port=table.get("port", int, 0),
             health=table.get("health", str, "/"),
             timeout=float(table.get("timeout", (int, float), 30.0)),
+            static=tuple(_static(t) for t in table.tables("static")),
         )
         table.finish()
         if not 0 <= options.port < 65536:

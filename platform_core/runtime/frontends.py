@@ -36,6 +36,7 @@ from platform_core.gateway.forwarding import Upstream
 from platform_core.gateway.proxy import ReverseProxy
 from platform_core.gateway.ws_proxy import WebSocketProxy
 from platform_core.runtime import node
+from platform_core.runtime.static import static_files
 
 # Seconds: health-check budget of one start, restart backoff, and how long
 # a process must stay up for the backoff to start again from the bottom.
@@ -319,9 +320,14 @@ def frontend_app(spec: ServiceSpec, registry: FrontendRegistry = frontends) -> C
     name = f"The frontend '{spec.id}'"
     http = ReverseProxy(source, timeout=spec.options.timeout, name=name)
     websocket = WebSocketProxy(source, name=name)
+    app_dir = get_config().root / spec.options.path
+    static = static_files(spec.options.static, app_dir, "production")
 
     async def app(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http":
+            # Built files from disk (production only: a dev server makes them).
+            if registry.mode != "development" and await static.serve(scope, send):
+                return
             await http(scope, receive, send)
         elif scope["type"] == "websocket":
             await websocket(scope, receive, send)

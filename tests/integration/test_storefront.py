@@ -234,3 +234,23 @@ async def test_a_malformed_escape_is_a_json_400_not_a_500(client):
     response = await client.get(f"{PREFIX}/products/%zz")
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_PATH"
+
+
+@pytest.mark.asyncio
+async def test_built_files_are_served_from_disk_even_while_node_is_down(
+    client, next_storefront
+):
+    built = next(next_storefront.app_dir.glob(".next/static/chunks/*.js"))
+    chunk = f"{PREFIX}/_next/static/chunks/{built.name}"
+    next_storefront.stop()
+    try:
+        logo = await client.get(f"{PREFIX}/logo.svg")
+        assert logo.status_code == 200 and b"Joule store" in logo.content
+        script = await client.get(chunk)
+        assert script.status_code == 200
+        assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+        # Node was not asked (it would have been started again on demand).
+        assert next_storefront.upstream is None, next_storefront.detail
+    finally:
+        next_storefront.start()
+        assert next_storefront.wait_ready(60), next_storefront.detail
