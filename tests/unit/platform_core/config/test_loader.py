@@ -436,3 +436,43 @@ def test_graphql_limits_are_read_and_checked(tmp_path):
     (tmp_path / "joule.toml").write_text("[graphql]\nmax_aliases = 0\n")
     with pytest.raises(ConfigError, match=r"joule.toml: graphql.max_aliases: must be"):
         load_config(tmp_path)
+
+
+def test_ldap_and_channels_are_read_with_environment_overrides(tmp_path, monkeypatch):
+    joule = (
+        '[channels]\nredis = "redis://127.0.0.1:6379/1"\nprefix = "shop"\n'
+        '[ldap]\nserver = "ldap://127.0.0.1:389"\nuser_search = "ou=people,dc=x"\n'
+        'group_search = "ou=groups,dc=x"\n'
+        'claims = { WORKSPACE_ID = "departmentNumber" }\n'
+    )
+    config = load_config(project(tmp_path, joule))
+    assert config.ldap == schema.LdapConfig(
+        server="ldap://127.0.0.1:389",
+        user_search="ou=people,dc=x",
+        group_search="ou=groups,dc=x",
+        claims=(("WORKSPACE_ID", "departmentNumber"),),
+    )
+    assert config.channels == schema.ChannelsConfig("redis://127.0.0.1:6379/1", "shop")
+    monkeypatch.setenv("REDIS_URL", "redis://10.0.0.1:6379/0")
+    monkeypatch.setenv("JOULE_CHANNELS_PREFIX", "other")
+    config = load_config(project(tmp_path, joule))
+    assert config.channels == schema.ChannelsConfig("redis://10.0.0.1:6379/0", "other")
+    assert load_config(project(tmp_path)).ldap is None
+
+
+@pytest.mark.parametrize(
+    ("ldap", "key", "message"),
+    [
+        ('server = "http://x"\nuser_search = "dc=x"', "server", "an ldap:// URL"),
+        (
+            'server = "ldap://x"\nuser_search = "dc=x"\nuser_filter = "(uid=x)"',
+            "user_filter",
+            "must contain %(user)s",
+        ),
+        ('server = "ldap://x"', "user_search", "required key is missing"),
+    ],
+)
+def test_ldap_mistakes_name_the_key(tmp_path, ldap, key, message):
+    assert_error(
+        project(tmp_path, f"[ldap]\n{ldap}\n"), f"joule.toml: ldap.{key}", message
+    )
