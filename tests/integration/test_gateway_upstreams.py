@@ -230,3 +230,42 @@ def test_the_document_is_fetched_again_after_a_failure(gateway, monkeypatch):
     second = composed_openapi()
     assert composed_openapi() is not second  # retried at once: expired
     assert "/ext/items" in first["paths"] and "/ext/items" in second["paths"]
+
+
+@pytest.fixture
+def echo_upstream():
+    """A real websocket server answering each message with its path and text."""
+    from websockets.sync.server import serve
+
+    def echo(websocket):
+        for message in websocket:
+            websocket.send(f"{websocket.request.path} {message}")
+
+    server = serve(echo, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+    server.shutdown()
+
+
+def test_websockets_reach_an_upstream_through_a_real_server(echo_upstream):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from platform_core.testing import live_server
+
+    spec = ServiceSpec(
+        "gw",
+        "gateway",
+        "/gw",
+        ROOT,
+        "services.gw",
+        GatewayOptions((Upstream("/wsup", echo_upstream, timeout=2.0),)),
+    )
+    with register_temporarily(spec), live_server() as url:
+        with connect(url.replace("http", "ws") + "/wsup/chat?room=1") as ws:
+            ws.send("hello")
+            assert ws.recv(timeout=10) == "/chat?room=1 hello"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url.replace("http", "ws") + "/wsup/%2e%2e/chat")
+        assert refused.value.response.status_code == 400
+        assert b"INVALID_PATH" in refused.value.response.body
