@@ -6,6 +6,7 @@ platform's own::
 
     schema = get_schema(spec)           # cached
     forget_schema(spec.id)              # after migrations change tables
+    migration_watch.start()             # notices other processes' migrations
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
@@ -92,3 +94,79 @@ def load_schema(spec: ServiceSpec) -> Schema:
                 "%s: table %s has no primary key; it is read-only", spec.id, table.name
             )
     return build_schema(spec, alias, tables)
+
+
+class MigrationWatch:
+    """Notice migrations another process applied (``manage.py dbmigrate``).
+
+    Every ``interval`` seconds, a thread reads each db service's applied
+    versions; when they changed since the last look, the service's schema is
+    forgotten, so its routes, GraphQL schema and admin are built again from
+    the new tables on the next request, without a restart::
+
+        MigrationWatch().start()     # warm_up does it in servers
+    """
+
+    def __init__(self, interval: float = 2.0) -> None:
+        self.interval = interval
+        self._versions: dict[str, tuple] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start watching in a daemon thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="joule-migration-watch", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.check()
+            except Exception:  # a database that is down: look again later
+                logger.debug("migration watch: check failed", exc_info=True)
+            finally:
+                connections.close_all()
+
+    def check(self) -> list[str]:
+        """Forget the schemas whose versions changed; return those services."""
+        from platform_core.registry import services
+
+        changed = []
+        for spec in services:
+            if spec.kind != "db":
+                continue
+            versions = _applied_versions(spec)
+            known = self._versions.get(spec.id)
+            self._versions[spec.id] = versions
+            if known is not None and versions != known:
+                logger.info(
+                    "%s: migrations changed (%s); tables read again", spec.id, versions
+                )
+                forget_schema(spec.id)
+                changed.append(spec.id)
+        return changed
+
+
+def _applied_versions(spec: ServiceSpec) -> tuple:
+    """Return the applied versions of a service, or () without a versions table."""
+    from django.db import DatabaseError
+
+    from platform_core.db.migrator import VERSIONS_TABLE
+
+    connection = connections[alias_for(spec)]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT version FROM {VERSIONS_TABLE} WHERE service = %s "
+                "ORDER BY version",
+                [spec.id],
+            )
+            return tuple(row[0] for row in cursor.fetchall())
+    except DatabaseError:
+        return ()
+
+
+migration_watch = MigrationWatch()

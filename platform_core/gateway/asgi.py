@@ -52,6 +52,7 @@ def warm_up(registry: ServiceRegistry = services) -> None:
     from django.db import connections
     from django.urls import get_resolver
 
+    from platform_core.db.schema import migration_watch
     from platform_core.exceptions import ConfigError
     from platform_core.gateway.routing import urlconf_for
 
@@ -64,6 +65,7 @@ def warm_up(registry: ServiceRegistry = services) -> None:
             logger.exception("%s: routes not built at start-up", spec.id)
     _ = get_resolver().url_patterns  # the admin registers db entities here
     connections.close_all()
+    migration_watch.start()  # a `dbmigrate` from elsewhere: routes rebuilt
 
 
 def start_services(registry: ServiceRegistry = services, wait: float = START_WAIT):

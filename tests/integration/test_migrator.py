@@ -129,3 +129,35 @@ def test_badly_named_migration_files_are_refused(tmp_path, names, message):
         (tmp_path / name).write_text("SELECT 1;")
     with pytest.raises(ConfigError, match=message):
         read_migrations(tmp_path, "services/shop/migrations")
+
+
+def test_migrations_applied_by_another_process_are_noticed(db_service):
+    from platform_core.db.schema import MigrationWatch, get_schema
+    from platform_core.testing import platform_client
+
+    write_migrations(
+        db_service, {"001.do.sql": "CREATE TABLE apples (id INTEGER PRIMARY KEY);"}
+    )
+    Migrator(db_service).apply()
+    watch = MigrationWatch()
+    assert watch.check() == []  # first look
+    assert set(get_schema(db_service).entities) == {"apple"}
+    # Another process (manage.py dbmigrate elsewhere) applies 002:
+    # its table and its rows in the versions tables, and nothing here knows.
+    connection = connections[f"joule_{db_service.label}"]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE pears (id INTEGER PRIMARY KEY)")
+        cursor.execute(
+            "INSERT INTO joule_versions (service, version, name, applied_at) "
+            "VALUES (%s, 2, 'pears', '2026-01-01T00:00:00')",
+            [db_service.id],
+        )
+        cursor.execute(
+            "INSERT INTO joule_tables (service, name) VALUES (%s, 'pears')",
+            [db_service.id],
+        )
+    with platform_client() as client:
+        assert client.get("/shop/pears").status_code == 404  # not known yet
+        assert watch.check() == [db_service.id]
+        assert client.get("/shop/pears").status_code == 200
+    assert watch.check() == []
