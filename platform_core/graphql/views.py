@@ -178,11 +178,6 @@ class Documents:
         self._parsed: OrderedDict[str, DocumentNode | ExecutionResult] = OrderedDict()
         self._lock = threading.Lock()
 
-    def known(self, query: str) -> DocumentNode | None:
-        """Return the valid document of ``query`` if it was seen before."""
-        parsed = self._parsed.get(query)
-        return parsed if isinstance(parsed, DocumentNode) else None
-
     def get(self, query: str, rules) -> DocumentNode | ExecutionResult:
         """Return the document of ``query``, or the result holding its errors."""
         with self._lock:
@@ -235,7 +230,7 @@ def graphql_patterns(entities: Entities, options: DbOptions) -> list:
 
 @dataclass(frozen=True)
 class KnownRequest:
-    """A POSTed operation whose document Django's path already checked."""
+    """A POSTed operation whose document is valid under the view's rules."""
 
     schema: graphene.Schema
     document: DocumentNode
@@ -246,8 +241,9 @@ class KnownRequest:
 
 
 def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
-    """Return the request of a JSON body holding a known, valid query or
-    mutation, or None when the view must answer it (anything else)."""
+    """Return the request of a JSON body holding a valid query or mutation,
+    checked with the view's own rules (and kept, as the view keeps it), or
+    None when the view must answer it (anything else)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -263,9 +259,9 @@ def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
     ):
         return None
     schema = view_kwargs["schema"]
-    document = documents(schema).known(query)
-    if document is None:
-        return None
+    document = documents(schema).get(query, view_kwargs["validation_rules"])
+    if not isinstance(document, DocumentNode):
+        return None  # not valid: the view words the errors
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation == OperationType.SUBSCRIPTION:
         return None

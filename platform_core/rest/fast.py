@@ -157,7 +157,7 @@ class FastRoutes:
     async def graphql(
         self, route, view_kwargs, headers, body, scope, receive, send
     ) -> None:
-        """Answer a known GraphQL query here; anything else goes to Django."""
+        """Answer a valid GraphQL query or mutation here; the rest goes to Django."""
         started = time.perf_counter()
         alias = alias_for(route.spec)
         with request_context(route.spec.id, headers) as context:
@@ -186,7 +186,7 @@ class FastRoutes:
         )
 
     async def _graphql_answer(self, alias: str, known) -> tuple | None:
-        """Run a known operation where the REST fast path runs its like."""
+        """Run a valid operation where the REST fast path runs its like."""
         serve = functools.partial(_graphql_answer, alias, known)
         sqlite = _sqlite_alias(alias)
         if sqlite and not known.mutation:
@@ -326,7 +326,7 @@ def _on_sqlite(view_class: type[EntityView]) -> bool:
 
 
 def _graphql_answer(alias: str, known):
-    """Answer a known operation (``answer_known``) with the connection checked."""
+    """Answer a valid operation (``answer_known``) with the connection checked."""
     connections[alias].close_if_unusable_or_obsolete()
     try:
         return answer_known(known)
