@@ -65,14 +65,15 @@ def order_of(order_by: list | None) -> list[tuple[str, str]]:
     ]
 
 
-def _fields(selection_set, info: GraphQLResolveInfo):
+def field_nodes(selection_set, fragments: dict):
+    """Yield the field nodes of a selection set, through fragments."""
     for node in selection_set.selections if selection_set else ():
         if isinstance(node, FieldNode):
             yield node
         elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set, info)
+            yield from field_nodes(node.selection_set, fragments)
         elif isinstance(node, FragmentSpreadNode):
-            yield from _fields(info.fragments[node.name.value].selection_set, info)
+            yield from field_nodes(fragments[node.name.value].selection_set, fragments)
 
 
 def selected_fields(
@@ -85,7 +86,7 @@ def selected_fields(
     forward = {r.name: r.field for r in entity.info.relations}
     reverse = {r.name: r.to_field for r in entity.info.reverse}
     names = list(needed)
-    for child in _fields(node.selection_set, info):
+    for child in field_nodes(node.selection_set, info.fragments):
         name = child.name.value
         if name in entity.info.fields:
             names.append(name)
@@ -96,7 +97,7 @@ def selected_fields(
     return tuple(dict.fromkeys(names)) or entity.info.primary_key
 
 
-def check_selection(types, entity, node: FieldNode, info: GraphQLResolveInfo) -> None:
+def check_selection(types, entity, node: FieldNode, fragments: dict) -> None:
     """Refuse (403) a selection naming a column a rule hides, at any depth.
 
     Mutations call it before writing, so a refused answer writes nothing.
@@ -106,12 +107,12 @@ def check_selection(types, entity, node: FieldNode, info: GraphQLResolveInfo) ->
         {r.name: r.entity for r in entity.info.reverse if r.name not in relations}
     )
     names = []
-    for child in _fields(node.selection_set, info):
+    for child in field_nodes(node.selection_set, fragments):
         name = child.name.value
         if name in entity.info.fields:
             names.append(name)
         elif name in relations:
-            check_selection(types, types.entities[relations[name]], child, info)
+            check_selection(types, types.entities[relations[name]], child, fragments)
     if names:
         entity.names(names, "find", None)
 
@@ -129,7 +130,7 @@ def prefetch(
     graphql_type = info.schema.get_type(types.object(info_.entity)._meta.name)
     forward = {r.name: r for r in info_.relations}
     reverse = {r.name: r for r in info_.reverse if r.name not in forward}
-    for child in _fields(node.selection_set, info):
+    for child in field_nodes(node.selection_set, info.fragments):
         name = child.name.value
         key = child.alias.value if child.alias else name
         if name in forward:

@@ -44,7 +44,7 @@ from platform_core.kinds.db import DbOptions
 def _list_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, where=None, orderBy=None, limit=None, offset=None):
         limit, offset = check_limit(limit, types.options, offset)
-        check_selection(types, entity, info.field_nodes[0], info)
+        check_selection(types, entity, info.field_nodes[0], info.fragments)
         rows = entity.find(
             plain(where),
             order_of(orderBy),
@@ -67,7 +67,9 @@ def _get_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     info = entity.info
 
     def resolve(root, graphql_info, **key):
-        check_selection(types, entity, graphql_info.field_nodes[0], graphql_info)
+        check_selection(
+            types, entity, graphql_info.field_nodes[0], graphql_info.fragments
+        )
         row = entity.get(key)
         if row is not None:
             prefetch(types, entity, [row], graphql_info.field_nodes[0], graphql_info)
@@ -101,7 +103,7 @@ def _save_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     keys = entity.info.primary_key
 
     def resolve(root, info, input):
-        check_selection(types, entity, info.field_nodes[0], info)
+        check_selection(types, entity, info.field_nodes[0], info.fragments)
         values = plain(input)
         if keys and all(values.get(k) is not None for k in keys):
             row, _ = entity.update(
@@ -120,7 +122,7 @@ def _save_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 
 def _insert_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, inputs):
-        check_selection(types, entity, info.field_nodes[0], info)
+        check_selection(types, entity, info.field_nodes[0], info.fragments)
         return _returning(types, entity, entity.insert(plain(inputs)), info)
 
     item = graphene.NonNull(types.object(entity.info.entity))
@@ -134,7 +136,7 @@ def _insert_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
 
 def _delete_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
     def resolve(root, info, where):
-        check_selection(types, entity, info.field_nodes[0], info)
+        check_selection(types, entity, info.field_nodes[0], info.fragments)
         if not plain(where):
             raise bad_request(
                 INVALID_VALUE, "delete needs at least one where condition"

@@ -19,7 +19,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import graphene
@@ -28,16 +27,14 @@ from channels.db import database_sync_to_async
 from graphql import (
     ExecutionResult,
     FieldNode,
-    FragmentSpreadNode,
     GraphQLSchema,
-    InlineFragmentNode,
     execute,
 )
 from graphql.language import DocumentNode
 
 from platform_core.entities import Entity
 from platform_core.entities.values import to_python
-from platform_core.graphql.loaders import check_selection, prefetch
+from platform_core.graphql.loaders import check_selection, field_nodes, prefetch
 from platform_core.introspection import ModelInfo
 
 logger = logging.getLogger("joule.graphql")
@@ -107,7 +104,7 @@ def plan(
     """
     variables = payload.get("variables")
     types, entity = schema.subscription_sources[root.name.value]
-    check_selection(types, entity, root, SimpleNamespace(fragments=fragments))
+    check_selection(types, entity, root, fragments)
     return SubscriptionPlan(
         id=operation_id,
         event=schema.subscription_events[root.name.value],
@@ -126,20 +123,10 @@ def plan(
 
 def _nested(node: FieldNode, fragments: dict) -> bool:
     """Return whether a field selects an object below its own (a relation)."""
-    for child in _children(node.selection_set, fragments):
+    for child in field_nodes(node.selection_set, fragments):
         if child.selection_set is not None:
             return True
     return False
-
-
-def _children(selection_set, fragments: dict):
-    for node in selection_set.selections if selection_set else ():
-        if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            yield from _children(node.selection_set, fragments)
-        elif isinstance(node, FragmentSpreadNode):
-            yield from _children(fragments[node.name.value].selection_set, fragments)
 
 
 def run(
