@@ -94,3 +94,22 @@ def connection_alias(alias: str, url: str, root: Path) -> Iterator[str]:
         del connections[alias]
         connections.settings.pop(alias, None)
         settings.DATABASES.pop(alias, None)
+
+
+@contextlib.contextmanager
+def postgres_down(name: str) -> Iterator[None]:
+    """Make PostgreSQL refuse connections to database ``name`` for the block.
+
+    Its open connections are ended too, as a server going away would.
+    """
+    with _pg_admin() as admin:
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}'"
+        )
+    try:
+        yield
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")

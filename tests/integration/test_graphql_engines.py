@@ -137,19 +137,13 @@ def test_array_operators_in_where_inputs(db_service, engine):
 @pytest.mark.parametrize("engine", ["postgresql"])
 def test_a_database_that_goes_away_is_a_503_without_driver_text(api, database_url):
     from platform_core.testing import asgi_client
-    from tests.databases import _pg_admin
+    from tests.databases import postgres_down
 
     name = database_url.rsplit("/", 1)[1]
     query = {"query": "{ posts { id } }"}
     client = asgi_client()  # as servers run it: connections checked per request
     assert client.post("/shop/graphql", json=query).status_code == 200
-    with _pg_admin() as admin:
-        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{name}'"
-        )
-    try:
+    with postgres_down(name):
         down = client.post("/shop/graphql", json=query)
         assert down.status_code == 503, down.text
         (error,) = down.json()["errors"]
@@ -158,8 +152,5 @@ def test_a_database_that_goes_away_is_a_503_without_driver_text(api, database_ur
             "code": "SERVICE_UNAVAILABLE",
             "statusCode": 503,
         }
-    finally:
-        with _pg_admin() as admin:
-            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
     assert client.post("/shop/graphql", json=query).status_code == 200
     client.close()

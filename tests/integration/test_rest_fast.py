@@ -16,7 +16,7 @@ from platform_core.db.connections import alias_for
 from platform_core.entities import Entity, EntityHooks, entities
 from platform_core.rest import fast
 from platform_core.testing import asgi_client, platform_client
-from tests.databases import _pg_admin
+from tests.databases import postgres_down
 
 KEY = {
     "sqlite": "INTEGER PRIMARY KEY",
@@ -212,13 +212,7 @@ def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
     with asgi_client(base_url="http://testserver/shop") as client:
         for method, path, body in requests:
             assert client.request(method, path, json=body).status_code == 200
-        with _pg_admin() as admin:
-            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                f"WHERE datname = '{name}'"
-            )
-        try:
+        with postgres_down(name):
             for method, path, body in requests:
                 down = client.request(method, path, json=body)
                 assert down.status_code == 503, (path, down.text)
@@ -227,9 +221,6 @@ def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
                 assert down.json()["message"] == (
                     "The database is unavailable; retry later"
                 )
-        finally:
-            with _pg_admin() as admin:
-                admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
         for method, path, body in requests:
             assert client.request(method, path, json=body).status_code == 200
 
@@ -255,16 +246,11 @@ def test_a_database_down_before_the_routes_are_built_is_a_503(shop, database_url
     name = database_url.rsplit("/", 1)[1]
     forget_schema("shop")  # the routes must read the tables again
     connections[alias_for(shop)].close()
-    with _pg_admin() as admin:
-        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-    try:
+    with postgres_down(name):
         with platform_client(base_url="http://testserver/shop") as client:
             down = client.get("/items/1")
         assert down.status_code == 503, down.text
         assert down.json()["code"] == "SERVICE_UNAVAILABLE"
-    finally:
-        with _pg_admin() as admin:
-            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
     connections[alias_for(shop)].close()
     with platform_client(base_url="http://testserver/shop") as client:
         assert client.get("/items/1").status_code == 200
