@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 import tomllib
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -26,6 +24,7 @@ from platform_core.kinds.db import DbKind
 from platform_core.testing import platform_client, register_temporarily
 from tests.databases import connection_alias, fresh_database
 from tests.integration.conftest import make_db_service
+from tests.servers import JsonServer
 
 KEY = {"sqlite": "INTEGER PRIMARY KEY", "postgresql": "SERIAL PRIMARY KEY"}
 SCHEMA = """
@@ -80,34 +79,18 @@ COMMENTS = [
 ]
 
 
-class ClaimsWebhook:
+def claims_of_token(method, headers):
     """The auth webhook: ``Bearer <user>`` answers that user's claims."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                claims = USERS.get(token)
-                body = json.dumps(claims).encode() if claims else b"{}"
-                self.send_response(200 if claims else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/verify"
+    claims = USERS.get(headers.get("Authorization", "").removeprefix("Bearer "))
+    return (200, claims) if claims else (401, {})
 
 
 @pytest.fixture(scope="module")
 def webhook():
-    hook = ClaimsWebhook()
-    yield hook
-    hook.server.shutdown()
+    server = JsonServer(claims_of_token)
+    server.url += "/verify"
+    yield server
+    server.close()
 
 
 SESSIONS: dict[str, str] = {}

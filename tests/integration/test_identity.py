@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -19,6 +17,7 @@ from platform_core.authorization.rules import check_rules, read_authorization
 from platform_core.config.reader import TableReader
 from platform_core.exceptions import APIError, ConfigError
 from platform_core.introspection import ModelInfo
+from tests.servers import JsonServer
 
 SECRET = "an-hs256-secret-that-is-long-enough-1234"
 
@@ -114,30 +113,13 @@ def test_admin_secret_and_impersonation():
     assert identity(HS, x_joule_admin_secret="admin-secret", x_joule_role="user").admin
 
 
-class JWKSServer:
+class JWKSServer(JsonServer):
     """Serves a JWKS document over HTTP; keys can be rotated."""
 
     def __init__(self):
         self.keys: list[dict] = []
-        self.fetches = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.fetches += 1
-                body = json.dumps({"keys": server.keys}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.http.server_port}/jwks.json"
+        super().__init__(lambda method, headers: (200, {"keys": self.keys}))
+        self.url += "/jwks.json"
 
     def publish(self, kid: str, private_key, algorithm: str) -> None:
         jwk = json.loads(
@@ -152,7 +134,7 @@ class JWKSServer:
 def jwks():
     server = JWKSServer()
     yield server
-    server.http.shutdown()
+    server.close()
 
 
 def test_rs256_and_es256_tokens_from_a_jwks_url(jwks):
