@@ -135,14 +135,9 @@ def report(args, servers: list[rest.Server], results: dict, notes: list) -> bool
         f"gunicorn, {args.workers} uvicorn worker(s), each with its own Next.js; "
         "direct: one `next start`\n"
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    rows.insert(1, tuple("-" * width for width in widths))
-    for row in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    rest.print_table(rows)
     print()
-    for server in servers:
-        peak = f"{server.peak_rss / 2**20:.0f} MiB" if server.peak_rss else "-"
-        print(f"Peak RSS of {server.name} (all its processes): {peak}")
+    rest.print_peaks(servers)
     for note in notes:
         print(f"Note: {note}")
     print(f"Target: ratio >= {TARGET} in every scenario: {'met' if met else 'NOT met'}")

@@ -27,7 +27,6 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -188,24 +187,9 @@ def measure_http(args, servers: list, folder: Path) -> tuple[dict, list[str]]:
     return results, notes
 
 
-def count_queries(db: Path) -> dict[str, str]:
-    """Return Joule's SQL queries per request per scenario, counted in-process."""
-    cmd = [sys.executable, __file__, "--count-queries", str(db)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if done.returncode:
-        return {"error": f"counting queries failed: {done.stderr[-1500:]}"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def count_queries_in_process(db: Path) -> None:
     """Print {scenario: queries} of one request each (after one to warm up)."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "platform_core.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ["JOULE_ROOT"] = str(ROOT)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    rest.setup_django(db)
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
@@ -229,15 +213,6 @@ def count_queries_in_process(db: Path) -> None:
     print(json.dumps(counts))
 
 
-def print_table(rows: list[tuple]) -> None:
-    """Print a markdown table whose first row is the header."""
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    rows = [rows[0], tuple("-" * width for width in widths), *rows[1:]]
-    for row in rows:
-        cells = (str(c).ljust(w) for c, w in zip(row, widths, strict=True))
-        print("| " + " | ".join(cells) + " |")
-
-
 def report_http(args, servers: list, results: dict, notes: list, queries: dict):
     """Print the HTTP table, peak memory and notes."""
     rows = [
@@ -255,11 +230,9 @@ def report_http(args, servers: list, results: dict, notes: list, queries: dict):
         f"\nGraphQL over HTTP: wrk -t2 -c32 -d{args.duration}s after a "
         f"{rest.WARMUP} s warm-up; {args.workers} worker(s) each\n"
     )
-    print_table(rows)
+    rest.print_table(rows)
     print()
-    for server in servers:
-        peak = f"{server.peak_rss / 2**20:.0f} MiB" if server.peak_rss else "-"
-        print(f"Peak RSS of {server.name} (all its processes): {peak}")
+    rest.print_peaks(servers)
     for note in notes + ([queries["error"]] if "error" in queries else []):
         print(f"Note: {note}")
     for server in servers:
@@ -269,7 +242,7 @@ def report_http(args, servers: list, results: dict, notes: list, queries: dict):
 
 def run_http(args, db: Path, folder: Path, servers: list) -> bool:
     """Measure GraphQL over HTTP; return whether every scenario could be run."""
-    queries = count_queries(db)
+    queries = rest.count_queries(db, __file__)
     start_joule(db, args.workers, folder, servers)
     if not args.skip_platformatic:
         try:
@@ -561,7 +534,7 @@ def report_subscriptions(args, rows: list[dict], notes: list[str]) -> None:
         f"`{SUBSCRIPTION}`, {args.events:,} REST inserts by {WRITERS} concurrent "
         "writers; latency from sending an insert to its delivery\n"
     )
-    print_table(table)
+    rest.print_table(table)
     for note in notes:
         print(f"Note: {note}")
 

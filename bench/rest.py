@@ -310,24 +310,34 @@ def wrk(url: str, method: str, path: str, maxid: int, seconds: int, tag: str, lu
     return {"rps": float(rps[1]), "p99": to_ms(p99[1]), "errors": "; ".join(errors)}
 
 
-def count_queries(db: Path) -> dict[str, str]:
-    """Return Joule's SQL queries per request per scenario, counted in-process."""
-    cmd = [sys.executable, __file__, "--count-queries", str(db)]
+def count_queries(db: Path, script: str = __file__) -> dict[str, str]:
+    """Return Joule's SQL queries per request per scenario, counted in-process
+    by ``script --count-queries`` (a fresh process, so Django starts on ``db``)."""
+    cmd = [sys.executable, script, "--count-queries", str(db)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if done.returncode:
         return {"error": f"counting queries failed: {done.stderr[-1500:]}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def count_queries_in_process(db: Path) -> None:
-    """Print {scenario: queries} of one request each (after one to warm up)."""
+def setup_django(db: Path) -> None:
+    """Start Django in this process on the bench database ``db``."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "platform_core.settings"
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ["JOULE_ROOT"] = str(ROOT)
+    # bench/graphql.py would shadow graphql-core for Django when this folder
+    # (the running script's) is on the path.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+
+
+def count_queries_in_process(db: Path) -> None:
+    """Print {scenario: queries} of one request each (after one to warm up)."""
+    setup_django(db)
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
@@ -383,6 +393,22 @@ def cells(result: dict | None) -> tuple[str, str]:
     return f"{result['rps']:.0f}{mark}", f"{result['p99']:.1f}"
 
 
+def print_table(rows: list[tuple]) -> None:
+    """Print a markdown table whose first row is the header."""
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    rows = [rows[0], tuple("-" * width for width in widths), *rows[1:]]
+    for row in rows:
+        cells = (str(c).ljust(w) for c, w in zip(row, widths, strict=True))
+        print("| " + " | ".join(cells) + " |")
+
+
+def print_peaks(servers: list) -> None:
+    """Print each server's peak RSS (all its processes)."""
+    for server in servers:
+        peak = f"{server.peak_rss / 2**20:.0f} MiB" if server.peak_rss else "-"
+        print(f"Peak RSS of {server.name} (all its processes): {peak}")
+
+
 def report(args, servers: list[Server], results: dict, notes: list, queries: dict):
     """Print the table, peak memory and notes."""
     rows = [
@@ -399,14 +425,9 @@ def report(args, servers: list[Server], results: dict, notes: list, queries: dic
         f"\nwrk -t2 -c32 -d{args.duration}s after a {WARMUP} s warm-up; "
         f"{args.workers} worker(s) each\n"
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    rows.insert(1, tuple("-" * width for width in widths))
-    for row in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print_table(rows)
     print()
-    for server in servers:
-        peak = f"{server.peak_rss / 2**20:.0f} MiB" if server.peak_rss else "-"
-        print(f"Peak RSS of {server.name} (all its processes): {peak}")
+    print_peaks(servers)
     for note in notes + ([queries["error"]] if "error" in queries else []):
         print(f"Note: {note}")
     for server in servers:
