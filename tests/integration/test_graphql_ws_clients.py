@@ -191,6 +191,6 @@ def test_a_write_in_one_process_reaches_a_subscriber_of_another(
     }
 
 
-def test_graphql_ws_client_and_server_processes_are_gone(server):
+def test_the_server_still_answers_after_the_clients_left(server):
     """The server answers plain HTTP after the websocket clients left."""
     assert httpx.get(server.url + "/_joule/health", timeout=5).status_code == 200
