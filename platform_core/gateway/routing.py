@@ -162,5 +162,18 @@ class ServiceRoutingMiddleware:
                     return errors.exception_response(exc)
             if route.prefix:
                 request.path_info = request.path_info[len(route.prefix) :] or "/"
-                set_script_prefix(get_script_prefix().rstrip("/") + route.prefix + "/")
+                return self._under_prefix(request, route.prefix)
         return self.get_response(request)
+
+    def _under_prefix(self, request, prefix: str):
+        """Answer with ``reverse()`` under the service's prefix, then restore it.
+
+        Django's handlers set the prefix per request, but its test client
+        does not: left in place, prefixes would pile up across requests.
+        """
+        saved = get_script_prefix()
+        set_script_prefix(saved.rstrip("/") + prefix + "/")
+        try:
+            return self.get_response(request)
+        finally:
+            set_script_prefix(saved)

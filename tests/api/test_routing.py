@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from django.test import Client
+from django.urls import get_script_prefix
 
 from platform_core.config.schema import ServiceSpec
 from platform_core.kinds.wsgi import WsgiOptions
@@ -42,6 +44,15 @@ def test_service_root_answers_with_and_without_slash(client, path):
 
 def test_reverse_in_a_service_includes_its_prefix(client):
     assert client.get("/hello/").json()["greet"] == "/hello/greet/world"
+
+
+def test_a_service_prefix_ends_with_its_request():
+    # Django's test client does not reset the script prefix per request as its
+    # handlers do; a prefix left behind would pile up in every later reverse().
+    client = Client()
+    for _ in range(2):
+        assert client.get("/hello/").json()["greet"] == "/hello/greet/world"
+    assert get_script_prefix() == "/"
 
 
 def test_prefix_matches_only_at_a_path_boundary(client):
