@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from platform_core import admin_keys
 from platform_core.entities import Entities, Entity
 from platform_core.exceptions import APIError
 from platform_core.models import AuthorizationRule, UserClaims
@@ -100,8 +101,13 @@ class EntityAdmin(admin.ModelAdmin):
             raise PermissionDenied(exc.message) from None
 
     def _publish(self, kind: str, objects) -> None:
-        key = self.entity.info.primary_key[0]
-        rows = [self.entity.get({key: obj.pk}) or {key: obj.pk} for obj in objects]
+        fields = self.entity.info.fields
+        rows = []
+        for obj in objects:
+            key = {
+                k: getattr(obj, fields[k].attname) for k in self.entity.info.primary_key
+            }
+            rows.append(self.entity.get(key) or key)
         self.entity.announce(kind, rows)
 
     def save_model(self, request, obj, form, change):
@@ -149,11 +155,14 @@ def build_model_admin(entity: Entity) -> type[admin.ModelAdmin]:
         for action in ("add", "change", "delete"):
             attrs[f"has_{action}_permission"] = lambda self, request, obj=None: False
     name = f"{info.model.__name__}Admin"
-    return type(name, (EntityAdmin,), {"__qualname__": name, **attrs})
+    bases = (EntityAdmin,)
+    if len(info.primary_key) > 1:
+        bases = (admin_keys.CompositeKeyAdmin, EntityAdmin)
+    return type(name, bases, {"__qualname__": name, **attrs})
 
 
 def register_entities(site: admin.AdminSite) -> None:
-    """Register every db service entity on ``site`` (composite keys excepted)."""
+    """Register every db service entity on ``site``."""
     from platform_core.db.schema import get_schema
     from platform_core.kinds import kinds
     from platform_core.registry import services
@@ -168,9 +177,12 @@ def register_entities(site: admin.AdminSite) -> None:
             continue
         for entity in Entities(schema, kinds.get("db").entity_hooks(spec)):
             info = entity.info
-            if len(info.primary_key) > 1 or site.is_registered(info.model):
-                continue  # Django's admin does not edit composite keys
-            site.register(info.model, build_model_admin(entity))
+            if site.is_registered(info.model):
+                continue
+            if len(info.primary_key) > 1:
+                admin_keys.register(site, info.model, build_model_admin(entity))
+            else:
+                site.register(info.model, build_model_admin(entity))
 
 
 def forget_entities(sender=None, service_id: str = "", **kwargs) -> None:
