@@ -42,6 +42,7 @@ from platform_core.exceptions import (
 )
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.schema import build_schema
+from platform_core.graphql.shapes import Shapes, literal_types, shape_of
 from platform_core.kinds.db import DbOptions
 
 logger = logging.getLogger("joule.graphql")
@@ -169,13 +170,15 @@ def never_awaitable(value: object) -> bool:
 
 
 class Documents:
-    """Parsed and validated documents of one schema, by query text (LRU)."""
+    """Parsed and validated documents of one schema, by query text (LRU), and
+    the valid shapes of documents with other literal values (``shapes``)."""
 
     size = 512
 
     def __init__(self, schema: graphene.Schema) -> None:
         self.schema = schema
         self._parsed: OrderedDict[str, DocumentNode | ExecutionResult] = OrderedDict()
+        self._shapes = Shapes()
         self._lock = threading.Lock()
 
     def get(self, query: str, rules) -> DocumentNode | ExecutionResult:
@@ -189,12 +192,21 @@ class Documents:
             document = parse(query)
         except GraphQLError as exc:
             return ExecutionResult(errors=[exc])
-        errors = validate(self.schema.graphql_schema, document, rules)
+        key, literals = shape_of(document)
+        with self._lock:
+            if self._shapes.valid(key, literals):
+                return document  # not kept by text: its values are one-off
+            learnt = self._shapes.knows(key)
+        schema = self.schema.graphql_schema
+        errors = validate(schema, document, rules)
         parsed = ExecutionResult(data=None, errors=errors) if errors else document
+        types = None if errors or learnt else literal_types(schema, document, literals)
         with self._lock:
             self._parsed[query] = parsed
             if len(self._parsed) > self.size:
                 self._parsed.popitem(last=False)
+            if not errors and not learnt:
+                self._shapes.learn(key, types)
         return parsed
 
 
