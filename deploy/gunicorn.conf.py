@@ -17,7 +17,7 @@ _server = get_config().server
 
 bind = [env("JOULE_BIND", default=f"{_server.host}:{_server.port}")]
 workers = env("JOULE_WORKERS", cast=int, default=_server.workers)
-worker_class = "uvicorn.workers.UvicornWorker"
+worker_class = "platform_core.runtime.server.Worker"  # uvicorn, one write per response
 # Several gunicorns may share a machine (tests, blue/green): no shared socket.
 control_socket_disable = True
 accesslog = None  # the platform writes its own JSON access log
