@@ -30,7 +30,7 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.language import DocumentNode
+from graphql.language import DocumentNode, FieldNode
 
 from platform_core.config import get_config
 from platform_core.entities import Entities
@@ -250,6 +250,8 @@ class KnownRequest:
     operation_name: str | None
     # mutation: writes (the fast routes run those where writes run).
     mutation: bool
+    # one_transaction: a mutation of one root field, so one transaction.
+    one_transaction: bool = False
 
 
 def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
@@ -278,7 +280,9 @@ def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
     if operation is None or operation.operation == OperationType.SUBSCRIPTION:
         return None
     mutation = operation.operation == OperationType.MUTATION
-    return KnownRequest(schema, document, variables, operation_name, mutation)
+    fields = operation.selection_set.selections
+    one = mutation and len(fields) == 1 and isinstance(fields[0], FieldNode)
+    return KnownRequest(schema, document, variables, operation_name, mutation, one)
 
 
 def answer_known(request: KnownRequest) -> tuple[int, bytes] | None:

@@ -13,10 +13,11 @@ Where the view runs: SQLite reads run on the event loop's own thread, with
 the loop set aside for the call so Django treats it as the synchronous code
 it is. In WAL mode a read never waits for a lock and takes microseconds
 (better-sqlite3 serves Platformatic the same way); a thread hop would cost
-more than the query. An SQLite write runs there too when the database's
-write lock is free at once; when it is taken, the write goes to one writer
-thread per process, which waits for it, so the loop never waits on a lock.
-Other databases use a pool of threads, each with its own connection.
+more than the query. An SQLite write runs there too, once the loop has
+awaited the database's write lock (``turns.py``); a GraphQL mutation with
+several root fields (several transactions) goes to one writer thread per
+process instead. Other databases use a pool of threads, each with its own
+connection.
 
 Everything else goes to Django unchanged: other methods, other views and
 entities whose hooks scope rows (the authorization plug-in gets Django's
@@ -28,7 +29,6 @@ full request)::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import logging
@@ -43,7 +43,6 @@ from django.db import connections
 from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
-from platform_core.db.backends.sqlite3.base import WouldWait, no_wait
 from platform_core.db.connections import alias_for
 from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
@@ -57,6 +56,7 @@ from platform_core.graphql.views import (
 from platform_core.observability.context import request_context
 from platform_core.observability.logs import log_request
 from platform_core.registry import ServiceRegistry, services
+from platform_core.rest.turns import off_loop, write_in_turn
 from platform_core.rest.views import (
     CollectionView,
     EntityView,
@@ -146,8 +146,12 @@ class FastRoutes:
         with request_context(route.spec.id, headers) as context:
             request = FastRequest(scope, headers, body)
             answer = None
-            if _on_sqlite(view_class):
-                answer = _off_loop(self.serve, view_class, request, kwargs, write)
+            if _on_sqlite(view_class) and write:
+                alias = view_class.entity.alias
+                serve = self.serve
+                answer = await write_in_turn(alias, serve, view_class, request, kwargs)
+            elif _on_sqlite(view_class):
+                answer = off_loop(self.serve, view_class, request, kwargs)
             if answer is None:
                 answer = await self._in_thread(view_class, request, kwargs)
             status, extra, content = answer
@@ -190,7 +194,11 @@ class FastRoutes:
         serve = functools.partial(_graphql_answer, alias, known)
         sqlite = _sqlite_alias(alias)
         if sqlite and not known.mutation:
-            return _off_loop(serve)
+            return off_loop(serve)
+        if sqlite and known.one_transaction:
+            answer = await write_in_turn(alias, serve)
+            if answer is not None:
+                return answer
         executor = self.writer if sqlite else self.pool
         run = contextvars.copy_context().run
         return await asyncio.get_running_loop().run_in_executor(executor, run, serve)
@@ -237,18 +245,8 @@ class FastRoutes:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def serve(
-        self,
-        view_class: type,
-        request: FastRequest,
-        kwargs: dict,
-        without_waiting: bool = False,
-    ) -> tuple | None:
-        """Call the view method in this thread; return (status, headers, body).
-
-        ``without_waiting``: return None, having written nothing, when an
-        SQLite write would wait for the write lock.
-        """
+    def serve(self, view_class: type, request: FastRequest, kwargs: dict) -> tuple:
+        """Call the view method in this thread; return (status, headers, body)."""
         view = view_class()
         view.setup(request, **kwargs)
         view.headers, view.format_kwarg = {}, None
@@ -256,10 +254,7 @@ class FastRoutes:
         connections[alias].close_if_unusable_or_obsolete()
         handler = getattr(view, request.method.lower())
         try:
-            with no_wait() if without_waiting else contextlib.nullcontext():
-                response = handler(request, **kwargs)
-        except WouldWait:
-            return None
+            response = handler(request, **kwargs)
         except APIError as exc:
             response = errors.exception_handler(exc, None)
         except Exception as exc:  # answered as Django's middleware would
@@ -350,21 +345,6 @@ def _replay(body: bytes, receive: Callable) -> Callable:
         return await receive()  # then what the server says (a disconnect)
 
     return replay
-
-
-def _off_loop(function: Callable, *args: Any) -> Any:
-    """Call sync ``function`` on this thread with the running loop set aside.
-
-    The loop waits for the call (nothing else runs on it meanwhile), so
-    Django's async-safety check and its per-task connections do not apply:
-    the thread's own connection is used, as in a sync worker.
-    """
-    loop = asyncio.get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        return function(*args)
-    finally:
-        asyncio._set_running_loop(loop)
 
 
 def _unscoped(view_class: type[EntityView]) -> bool:

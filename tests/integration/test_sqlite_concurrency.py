@@ -81,10 +81,8 @@ def test_writers_in_other_processes_queue_on_the_lock_file(db_service):
     assert Path(f"{name}.joule-lock").exists()
 
 
-def test_a_write_that_may_not_wait_raises_before_writing(db_service):
+def test_the_write_lock_is_taken_ahead_only_when_free(db_service):
     from django.db import transaction
-
-    from platform_core.db.backends.sqlite3.base import WouldWait, no_wait
 
     alias = f"joule_{db_service.label}"
     with connections[alias].cursor() as cursor:
@@ -104,13 +102,52 @@ def test_a_write_that_may_not_wait_raises_before_writing(db_service):
     thread.start()
     assert holding.wait(30)
     try:
-        with pytest.raises(WouldWait), no_wait(), transaction.atomic(using=alias):
-            connections[alias].cursor().execute("INSERT INTO marks (who) VALUES ('x')")
+        assert connections[alias].take_write_lock() is False  # taken: no wait
     finally:
         release.set()
         thread.join(30)
-    with transaction.atomic(using=alias):  # the lock is free again: no wait
+    assert connections[alias].take_write_lock() is True
+    with transaction.atomic(using=alias):  # the lock is already ours
         connections[alias].cursor().execute("INSERT INTO marks (who) VALUES ('y')")
+    # The transaction's end released it: another thread writes at once.
+    assert connections[alias].take_write_lock() is True
+    connections[alias].let_go_of_write_lock()  # taken, then not used
+    other = threading.Thread(target=holder)
+    holding.clear()
+    release.clear()
+    other.start()
+    assert holding.wait(5)
+    release.set()
+    other.join(30)
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT who FROM marks ORDER BY id")
-        assert cursor.fetchall() == [("holder",), ("y",)]
+        assert cursor.fetchall() == [("holder",), ("y",), ("holder",)]
+
+
+def test_a_fast_insert_awaits_the_write_lock_while_reads_go_on(db_service):
+    """A POST waits for a writer holding the lock, without blocking the server."""
+    import concurrent.futures
+
+    import httpx
+    from django.db import transaction
+
+    from platform_core.testing import live_server
+
+    alias = f"joule_{db_service.label}"
+    with connections[alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE marks (id INTEGER PRIMARY KEY, who TEXT)")
+        cursor.execute("INSERT INTO marks (who) VALUES ('first')")
+    with live_server() as url, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        shop = f"{url}/shop/marks"
+        assert httpx.get(f"{shop}/1").status_code == 200  # routes built
+        with transaction.atomic(using=alias):
+            connections[alias].cursor().execute(
+                "INSERT INTO marks (who) VALUES ('holder')"
+            )
+            posted = pool.submit(httpx.post, shop, json={"who": "post"}, timeout=30)
+            for _ in range(5):  # the server's loop keeps answering reads
+                assert httpx.get(f"{shop}/1", timeout=2).json()["who"] == "first"
+            assert not posted.done()
+        assert posted.result(timeout=30).status_code == 201
+        rows = httpx.get(f"{shop}?orderby.id=asc&fields=who").json()
+    assert [row["who"] for row in rows] == ["first", "holder", "post"]

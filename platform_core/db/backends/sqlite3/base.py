@@ -8,42 +8,25 @@ database file: a thread lock within the process, then ``flock`` on
 ``<database>.joule-lock`` across processes, polled at most 0.5 ms apart.
 Both are released at commit or rollback, when SQLite releases its own. The
 wait is bounded by the connection's busy timeout; past it, the usual
-"database is locked" error. Inside ``no_wait()`` a transaction that would
-have to wait raises ``WouldWait`` instead, before anything is written (the
-fast routes then hand the write to a thread that may wait)::
+"database is locked" error. ``take_write_lock()`` takes the lock ahead of
+a transaction only if it is free at once, so an event loop can await its
+turn and then write without blocking (the fast routes do)::
 
     DATABASES = {"default": {"ENGINE": "platform_core.db.backends.sqlite3", ...}}
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 from django.db.backends.sqlite3 import base
 
 _locks: dict[str, threading.Lock] = {}
 _files: dict[str, tuple[int, int]] = {}  # database -> (pid, file descriptor)
 _guard = threading.Lock()
-_no_wait = threading.local()
-
-
-class WouldWait(Exception):
-    """The write lock is taken and the caller asked not to wait for it."""
-
-
-@contextlib.contextmanager
-def no_wait() -> Iterator[None]:
-    """In this block, transactions that would wait raise WouldWait."""
-    _no_wait.on = True
-    try:
-        yield
-    finally:
-        _no_wait.on = False
 
 
 def _lock_file(name: str) -> int:
@@ -67,11 +50,8 @@ class WriteLock:
 
     def acquire(self) -> bool:
         """Take the lock; False when the timeout passed first."""
-        waits = not getattr(_no_wait, "on", False)
         deadline = time.monotonic() + self.timeout
-        if not self.thread_lock.acquire(timeout=self.timeout if waits else 0):
-            if not waits:
-                raise WouldWait(self.name)
+        if not self.thread_lock.acquire(timeout=self.timeout):
             return False
         delay = 0.00005
         with _guard:
@@ -82,14 +62,25 @@ class WriteLock:
                 self.held = True
                 return True
             except BlockingIOError:
-                if not waits:
-                    self.thread_lock.release()
-                    raise WouldWait(self.name) from None
                 if time.monotonic() >= deadline:
                     self.thread_lock.release()
                     return False
                 time.sleep(delay)
                 delay = min(delay * 2, 0.0005)
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free at once; False, holding nothing, if not."""
+        if not self.thread_lock.acquire(blocking=False):
+            return False
+        with _guard:
+            fd = _lock_file(self.name)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.thread_lock.release()
+            return False
+        self.held = True
+        return True
 
     def release(self) -> None:
         if self.held:
@@ -118,6 +109,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except BaseException:
             self._release()
             raise
+
+    def take_write_lock(self) -> bool:
+        """Take the write lock for the next transaction if it is free at once.
+
+        True when it is held (the transaction will not wait for it). A lock
+        taken this way is released at that transaction's end, or by
+        ``let_go_of_write_lock()`` if no transaction came.
+        """
+        lock = self._write_lock()
+        return lock is None or lock.held or lock.try_acquire()
+
+    def let_go_of_write_lock(self) -> None:
+        """Release a write lock taken ahead that no open transaction holds."""
+        if not self.in_atomic_block:
+            self._release()
 
     def _release(self) -> None:
         lock = getattr(self, "_joule_lock", None)
