@@ -23,6 +23,7 @@ from platform_core.entities.body import read_body, require_object
 from platform_core.entities.compiled import CompiledReads
 from platform_core.entities.errors import write_error
 from platform_core.entities.hooks import EntityHooks, forbidden, where_names
+from platform_core.entities.inserts import CompiledInserts
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
 from platform_core.events import publish, publishes
@@ -49,6 +50,7 @@ class Entity:
         self._attnames = {f.name: f.attname for f in info.fields.values()}
         self._pk_attnames = [info.fields[name].attname for name in info.primary_key]
         self._reads = CompiledReads(info.model, self.alias)
+        self._inserts = CompiledInserts(info.model, self.alias)
 
     def names(
         self, fields, operation: str, context: Any, used: Iterable[str] = ()
@@ -243,7 +245,7 @@ class Entity:
 
     def _create(self, body: Mapping, context: Any):
         obj = self._new(body, context)
-        obj.save(force_insert=True, using=self.alias)
+        self._inserts.save(obj)
         return obj
 
     def insert(
@@ -262,7 +264,7 @@ class Entity:
 
         def work():
             for obj in objects:
-                obj.save(force_insert=True, using=self.alias)
+                self._inserts.save(obj)
             self._check_allowed(allowed, [self._key_of(o) for o in objects])
             return self._read_back(objects, names)
 
