@@ -141,7 +141,8 @@ def start_joule(
     app = "platform_core.asgi:application"
     cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", app]
     cmd += ["-b", "127.0.0.1:{port}", "-w", str(workers)]
-    env = {"DATABASE_URL": f"sqlite:///{db}", "JOULE_ROOT": str(ROOT), **(env or {})}
+    project = rest.db_project(db.parent)
+    env = {"DATABASE_URL": f"sqlite:///{db}", "JOULE_ROOT": str(project), **(env or {})}
     env.setdefault("REDIS_URL", "")  # the in-memory layer unless asked
     log = folder / f"joule-{len(servers)}.log"
     servers.append(rest.Server("Joule", "/products", cmd, env, ROOT, log))

@@ -79,9 +79,28 @@ def product_body(sku: str) -> dict:
     return {"sku": sku, "title": "Bench", "price": "9.99", "stock": 1, "categoryId": 7}
 
 
+def db_project(folder: Path) -> Path:
+    """Return a project of only the products and orders services.
+
+    Watt's config serves only its database; the repository's project also
+    runs frontends (a Node process per worker) and other services. Joule is
+    measured on the same work: the two db services, linked from services/.
+    """
+    root = folder / "project"
+    (root / "services").mkdir(parents=True, exist_ok=True)
+    (root / "joule.toml").write_text('[logging]\nlevel = "INFO"\nformat = "json"\n')
+    for service in ("products", "orders"):
+        link = root / "services" / service
+        if not link.exists():
+            link.symlink_to(ROOT / "services" / service, target_is_directory=True)
+    return root
+
+
 def build_database(path: Path) -> None:
     """Create the schema with the services' migrations, then load the rows."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "JOULE_ROOT": str(ROOT)}
+    project = db_project(path.parent)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+    env["JOULE_ROOT"] = str(project)
     for service in ("products", "orders"):
         # dbmigrate runs the services' SQL files and records them, so that the
         # server's start (autoApply) finds nothing pending.
@@ -239,7 +258,7 @@ def start_joule(db: Path, args, folder: Path, servers: list[Server]) -> None:
     app = "platform_core.asgi:application"
     cmd = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", app]
     cmd += ["-b", "127.0.0.1:{port}", "-w", str(args.workers)]
-    env = {"DATABASE_URL": f"sqlite:///{db}", "JOULE_ROOT": str(ROOT)}
+    env = {"DATABASE_URL": f"sqlite:///{db}", "JOULE_ROOT": str(db_project(folder))}
     servers.append(Server("Joule", "/products", cmd, env, ROOT, folder / "joule.log"))
     servers[-1].wait_ready("/_joule/ready", timeout=90)
 
@@ -324,7 +343,7 @@ def setup_django(db: Path) -> None:
     """Start Django in this process on the bench database ``db``."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "platform_core.settings"
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ["JOULE_ROOT"] = str(ROOT)
+    os.environ["JOULE_ROOT"] = str(db_project(db.parent))
     # bench/graphql.py would shadow graphql-core for Django when this folder
     # (the running script's) is on the path.
     here = Path(__file__).resolve().parent
