@@ -84,11 +84,12 @@ def db_project(folder: Path) -> Path:
 
     Watt's config serves only its database; the repository's project also
     runs frontends (a Node process per worker) and other services. Joule is
-    measured on the same work: the two db services, linked from services/.
+    measured on the same work: the two db services, linked from services/,
+    and logs at the level Watt's config sets (``warn``: no access log).
     """
     root = folder / "project"
     (root / "services").mkdir(parents=True, exist_ok=True)
-    (root / "joule.toml").write_text('[logging]\nlevel = "INFO"\nformat = "json"\n')
+    (root / "joule.toml").write_text('[logging]\nlevel = "WARNING"\nformat = "json"\n')
     for service in ("products", "orders"):
         link = root / "services" / service
         if not link.exists():
