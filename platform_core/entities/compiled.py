@@ -187,12 +187,17 @@ def _faster(converters: dict, connection) -> dict:
 
     It reads settings.USE_TZ on every value; here that is read once. The
     result is the same: text parsed, naive values given the connection's zone.
+    ``AwareDateTimeField.from_db_value`` after it has nothing left to do (the
+    value is aware), so it is dropped.
     """
     if connection.vendor != "sqlite" or not settings.USE_TZ:
         return converters
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
+    from platform_core.db.models import AwareDateTimeField
+
     slow = DatabaseOperations.convert_datetimefield_value
+    after = AwareDateTimeField.from_db_value
     zone = connection.timezone
 
     def aware(value, expression, connection):
@@ -203,10 +208,15 @@ def _faster(converters: dict, connection) -> dict:
                 value = value.replace(tzinfo=zone)
         return value
 
-    return {
-        position: (
-            [aware if getattr(f, "__func__", None) is slow else f for f in functions],
-            expression,
-        )
-        for position, (functions, expression) in converters.items()
-    }
+    faster = {}
+    for position, (functions, expression) in converters.items():
+        swapped = [aware if _method(f) is slow else f for f in functions]
+        if aware in swapped:
+            swapped = [f for f in swapped if _method(f) is not after]
+        faster[position] = (swapped, expression)
+    return faster
+
+
+def _method(function) -> Callable | None:
+    """The plain function behind a bound method (None for other callables)."""
+    return getattr(function, "__func__", None)

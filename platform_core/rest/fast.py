@@ -67,6 +67,7 @@ from platform_core.rest.views import (
 
 logger = logging.getLogger("joule.rest")
 
+MAX_TARGETS = 4096  # paths whose resolution is kept (then all are forgotten)
 # Which methods of which generated views take the fast path.
 FAST_METHODS = {
     CollectionView: ("GET", "POST"),
@@ -121,6 +122,7 @@ class FastRoutes:
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="joule-rest")
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="joule-sqlite-writer")
         self._headers: list[tuple[bytes, bytes]] | None = None
+        self._targets: dict[tuple[str, str], tuple] = {}
 
     def close(self) -> None:
         """Stop the threads; their database connections close with them."""
@@ -204,16 +206,32 @@ class FastRoutes:
         return await asyncio.get_running_loop().run_in_executor(executor, run, serve)
 
     def target(self, scope: dict) -> tuple | None:
-        """Return (route, view class, kwargs) when the fast path serves ``scope``."""
+        """Return (route, view class, kwargs) when the fast path serves ``scope``.
+
+        Answers are kept per path and method while the service's URLconf
+        stays the same (a list or a row asked again resolves nothing).
+        """
         path = scope["path"].removeprefix(scope.get("root_path", ""))
         route = scope.get(ROUTE_KEY) or self.registry.match(path)
         if route is None or route.spec.kind != "db":
             return None
-        urlconf = urlconf_for(route.spec)
-        if "urlpatterns" not in urlconf.__dict__:
+        patterns = urlconf_for(route.spec).__dict__.get("urlpatterns")
+        if patterns is None:
             # Not built yet (start-up, or the schema changed): building reads
             # the database, which Django does in its own thread.
             return None
+        key = (path, scope["method"])
+        kept = self._targets.get(key)
+        if kept is not None and kept[0] is route.spec and kept[1] is patterns:
+            return kept[2]
+        found = self._resolve(route, path, scope)
+        if len(self._targets) >= MAX_TARGETS:
+            self._targets.clear()
+        self._targets[key] = (route.spec, patterns, found)
+        return found
+
+    def _resolve(self, route, path: str, scope: dict) -> tuple | None:
+        urlconf = urlconf_for(route.spec)
         try:
             match = get_resolver(urlconf).resolve(path[len(route.prefix) :] or "/")
         except Resolver404:
