@@ -83,7 +83,7 @@ class FastRequest:
     def __init__(self, scope: dict, headers: dict[str, str], body: bytes | None):
         self.method = scope["method"]
         self.path = scope["path"]
-        self.GET = QueryDict(scope.get("query_string", b""))
+        self.GET = _query(scope.get("query_string", b""))
         self.content_type = headers.get("content-type", "")
         self._body = body
 
@@ -92,6 +92,12 @@ class FastRequest:
         if self._body is None:
             raise RequestDataTooBig("the body is too large")
         return self._body
+
+
+@functools.lru_cache(maxsize=1024)
+def _query(query_string: bytes) -> QueryDict:
+    """The parsed query string: immutable, so one object serves every request."""
+    return QueryDict(query_string)
 
 
 def _static_headers() -> list[tuple[bytes, bytes]]:
