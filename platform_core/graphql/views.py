@@ -40,6 +40,7 @@ from platform_core.exceptions import (
     UNAUTHORIZED,
     APIError,
 )
+from platform_core.graphql.execution import LeanExecution
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.schema import build_schema
 from platform_core.graphql.shapes import Shapes, literal_types, shape_of
@@ -156,6 +157,7 @@ class LimitedGraphQLView(GraphQLView):
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
                 is_awaitable=never_awaitable,
+                execution_context_class=LeanExecution,
             )
         except Exception as exc:
             return ExecutionResult(errors=[exc])
@@ -297,6 +299,7 @@ def answer_known(request: KnownRequest) -> tuple[int, bytes] | None:
         variable_values=request.variables,
         operation_name=request.operation_name,
         is_awaitable=never_awaitable,
+        execution_context_class=LeanExecution,
     )
     answer: dict = {}
     if result.errors:
