@@ -126,6 +126,15 @@ class ServiceSpec:
     # options: the kind's own settings, parsed by the kind.
     options: Any = None
 
+    def __hash__(self) -> int:
+        """Hash the fields once: specs key per-request lookups (URLconfs)."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            fields = (self.id, self.kind, self.prefix, self.folder, self.module)
+            cached = hash((*fields, self.options))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @property
     def label(self) -> str:
         """Return the Django app label of this service."""
