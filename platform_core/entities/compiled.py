@@ -17,6 +17,7 @@ lookups outside the list below) always goes through the ORM::
 from __future__ import annotations
 
 import datetime
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,14 +41,21 @@ class NotCacheable(Exception):
 
 
 class Shape:
-    """The kept SQL of one shape and how to turn its rows into dicts."""
+    """The kept SQL of one shape and how to turn its rows into dicts.
 
-    __slots__ = ("sql", "names", "converters")
+    ``qmark_sql``: on SQLite, the SQL as Django's cursor rewrites it for the
+    driver on every call (``%s`` to ``?``), rewritten once here.
+    """
 
-    def __init__(self, sql: str, names: tuple[str, ...], converters: dict) -> None:
+    __slots__ = ("sql", "names", "converters", "qmark_sql")
+
+    def __init__(
+        self, sql: str, names: tuple[str, ...], converters: dict, qmark_sql=None
+    ) -> None:
         self.sql = sql
         self.names = names
         self.converters = converters
+        self.qmark_sql = qmark_sql
 
 
 class CompiledReads:
@@ -94,8 +102,7 @@ class CompiledReads:
             if shape is None:
                 return list(queryset())
         with connection.cursor() as cursor:
-            cursor.execute(shape.sql, params)
-            rows = cursor.fetchall()
+            rows = _fetch(cursor, shape, params, connection)
         return self._convert(rows, shape, connection) if shape.converters else rows
 
     def _walk(self, q: Q, values: list) -> tuple:
@@ -161,7 +168,11 @@ class CompiledReads:
             )
             columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
             converters = _faster(compiler.get_converters(columns), connection)
-            shape = Shape(sql, key[2], converters) if matches else None
+            qmark = None
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    qmark = cursor.cursor.convert_query(sql)
+            shape = Shape(sql, key[2], converters, qmark) if matches else None
         if len(self._shapes) >= MAX_SHAPES:
             self._shapes.clear()
         self._shapes[key] = shape
@@ -180,6 +191,27 @@ class CompiledReads:
                 row[position] = value
             converted.append(tuple(row))
         return converted
+
+
+def _fetch(cursor, shape: Shape, params: list, connection) -> list:
+    """Run the shape's SQL; return its rows.
+
+    On SQLite the kept ``?`` form goes straight to the driver, as Django's
+    cursor would send it, with Django's error mapping; when queries are
+    logged or wrapped (debug, tests counting them) Django's cursor runs it.
+    """
+    if (
+        shape.qmark_sql is None
+        or connection.queries_logged
+        or connection.execute_wrappers
+    ):
+        cursor.execute(shape.sql, params)
+        return cursor.fetchall()
+    connection.validate_no_broken_transaction()
+    driver_cursor = cursor.cursor
+    with connection.wrap_database_errors:
+        sqlite3.Cursor.execute(driver_cursor, shape.qmark_sql, params)
+        return driver_cursor.fetchall()
 
 
 def _faster(converters: dict, connection) -> dict:

@@ -189,6 +189,21 @@ def test_a_shape_read_again_with_new_values_gives_the_orm_rows(shop, first, seco
     assert len(items._reads._shapes) == shapes, "the second read compiled again"
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_sqlite_shapes_go_to_the_driver_with_djangos_errors(shop):
+    from django.db.utils import OperationalError
+
+    items = entities("shop")["item"]
+    assert items.get({"id": 3})["name"] == "Item 3"
+    assert items.get({"id": 4})["name"] == "Item 4"  # the kept SQL, as "?"
+    (shape,) = items._reads._shapes.values()
+    assert "?" in shape.qmark_sql and "%s" not in shape.qmark_sql
+    with connections[alias_for(shop)].cursor() as cursor:
+        cursor.execute("ALTER TABLE items RENAME TO gone")
+    with pytest.raises(OperationalError):  # Django's class, as from its cursor
+        items.get({"id": 5})
+
+
 def test_reads_the_cache_cannot_derive_still_answer(shop):
     items = entities("shop")["item"]
     in_with_null = {"id": {"in": [1, None]}}
