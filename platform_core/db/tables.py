@@ -197,6 +197,11 @@ def _declared(connection, row) -> tuple[str | None, int | None, int | None]:
         if match and match[1] in SQLITE_TYPES and not row.pk:
             size, scale = match[2], match[3]
             return SQLITE_TYPES[match[1]], size and int(size), scale and int(scale)
+    if getattr(row, "has_json_constraint", False) and row.data_type != "longtext":
+        # Django's MariaDB query for JSON_VALID() checks joins its strings
+        # with "+" (a number there), so any check constraint named after its
+        # column matches; MariaDB's JSON is LONGTEXT, so only that is JSON.
+        row = row._replace(has_json_constraint=False)
     try:
         field_type = connection.introspection.get_field_type(row.type_code, row)
     except KeyError:
