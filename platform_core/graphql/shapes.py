@@ -9,12 +9,12 @@ every Int, Float and String literal replaced by its kind::
 
 A shape is validated once with every rule. A later document of a known valid
 shape is valid when each literal is a valid value of the input type at its
-position, which is what ``ValuesOfCorrectTypeRule`` checks: the only rule
-whose answer depends on a literal's value, except ``OverlappingFieldsCanBe
-MergedRule`` comparing the arguments of fields with the same response name.
-Shapes with fragments or repeated response names are therefore always
-validated in full, as are documents whose literals do not pass (so their
-errors are worded by graphql-core).
+position, which is what ``ValuesOfCorrectTypeRule`` checks. It is the only
+rule whose answer depends on a literal's value, but for
+``OverlappingFieldsCanBeMergedRule``, which compares the arguments of fields
+with the same response name: shapes with fragments or repeated response
+names are therefore always validated in full, as are documents whose
+literals do not pass (so their errors are worded by graphql-core).
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class FastRoutes:
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="joule-rest")
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="joule-sqlite-writer")
         self._headers: list[tuple[bytes, bytes]] | None = None
-        self._targets: dict[tuple[str, str], tuple] = {}
+        self._targets: dict[tuple[str, str, str], tuple] = {}
 
     def close(self) -> None:
         """Stop the threads; their database connections close with them."""
@@ -226,7 +226,7 @@ class FastRoutes:
             # Not built yet (start-up, or the schema changed): building reads
             # the database, which Django does in its own thread.
             return None
-        key = (path, scope["method"])
+        key = (path, scope["method"], route.prefix)  # a pinned route: no prefix
         kept = self._targets.get(key)
         if kept is not None and kept[0] is route.spec and kept[1] is patterns:
             return kept[2]
