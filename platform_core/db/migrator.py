@@ -28,6 +28,8 @@ from platform_core.exceptions import ConfigError
 FILE_RE = re.compile(
     r"^(?P<version>\d+)\.(?P<action>do|undo)(?:\.(?P<name>[\w.-]+))?\.sql$"
 )
+# Django's database vendor -> the folder of that engine's own migration files.
+ENGINE_FOLDERS = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mariadb"}
 VERSIONS_TABLE = "joule_versions"
 TABLES_TABLE = "joule_tables"
 PLATFORM_TABLES = (VERSIONS_TABLE, TABLES_TABLE)
@@ -47,12 +49,35 @@ class Migration:
     undo: Path | None = None
 
 
-def read_migrations(folder: Path, source: str) -> list[Migration]:
+def read_migrations(
+    folder: Path, source: str, vendor: str | None = None
+) -> list[Migration]:
     """Return the migrations in ``folder`` by version.
 
+    Files in ``folder/<engine>/`` (``sqlite``, ``postgresql``, ``mariadb``)
+    replace, on that engine, the file of the same version and action: SQL
+    that differs between engines (auto-increment keys) is written per engine.
     Raise ConfigError for a file that is not ``NNN.do[.name].sql`` or
     ``NNN.undo[.name].sql``, a version given twice, or an undo with no do.
     """
+    files = _sql_files(folder, source)
+    engine = ENGINE_FOLDERS.get(vendor or "")
+    if engine is not None:
+        files.update(_sql_files(folder / engine, f"{source}/{engine}"))
+    migrations = []
+    for (version, action), path in sorted(files.items()):
+        if action == "undo" and (version, "do") not in files:
+            raise ConfigError(f"{source}/{path.name}: no {version:03d}.do.sql for it")
+        if action == "do":
+            name = FILE_RE.match(path.name)["name"] or ""
+            migrations.append(
+                Migration(version, name, path, files.get((version, "undo")))
+            )
+    return migrations
+
+
+def _sql_files(folder: Path, source: str) -> dict[tuple[int, str], Path]:
+    """The migration files of one folder, by (version, action)."""
     files: dict[tuple[int, str], Path] = {}
     for path in sorted(folder.glob("*.sql")) if folder.is_dir() else ():
         match = FILE_RE.match(path.name)
@@ -66,16 +91,7 @@ def read_migrations(folder: Path, source: str) -> list[Migration]:
                 f"{source}/{path.name}: version {key[0]} already has {files[key].name}"
             )
         files[key] = path
-    migrations = []
-    for (version, action), path in sorted(files.items()):
-        if action == "undo" and (version, "do") not in files:
-            raise ConfigError(f"{source}/{path.name}: no {version:03d}.do.sql for it")
-        if action == "do":
-            name = FILE_RE.match(path.name)["name"] or ""
-            migrations.append(
-                Migration(version, name, path, files.get((version, "undo")))
-            )
-    return migrations
+    return files
 
 
 class Migrator:
@@ -85,7 +101,10 @@ class Migrator:
         self.spec = spec
         self.alias = using or alias_for(spec)
         self.source = f"services/{spec.folder.name}/migrations"
-        self.migrations = read_migrations(spec.folder / "migrations", self.source)
+        vendor = connections[self.alias].vendor
+        self.migrations = read_migrations(
+            spec.folder / "migrations", self.source, vendor
+        )
 
     @property
     def connection(self):

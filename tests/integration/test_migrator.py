@@ -92,6 +92,31 @@ def test_failing_migration_names_the_file_and_the_database_error(db_service, eng
         assert "half" not in tables(db_service)
 
 
+def test_an_engines_own_file_replaces_the_common_one_there(db_service, engine):
+    own = {"sqlite": "sqlite", "postgresql": "postgresql", "mariadb": "mariadb"}
+    write_migrations(db_service, ITEMS)
+    folder = db_service.folder / "migrations" / own[engine]
+    folder.mkdir()
+    (folder / "001.do.items.sql").write_text(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, engine_name VARCHAR(20));"
+    )
+    other = (
+        db_service.folder
+        / "migrations"
+        / ("mariadb" if engine != "mariadb" else "sqlite")
+    )
+    other.mkdir()
+    (other / "002.do.sql").write_text("CREATE TABLE never (id INTEGER);")
+    applied = Migrator(db_service).apply()
+    assert [m.do.name for m in applied] == ["001.do.items.sql", "002.do.tags.sql"]
+    connection = connections[f"joule_{db_service.label}"]
+    with connection.cursor() as cursor:
+        described = connection.introspection.get_table_description(cursor, "items")
+    assert [column.name for column in described] == ["id", "engine_name"]
+    assert "never" not in tables(db_service)
+    assert [m.version for m in Migrator(db_service).rollback()] == [2]  # common undo
+
+
 def test_create_writes_the_next_pair(db_service):
     write_migrations(db_service, ITEMS)
     do, undo = Migrator(db_service).create("add_prices")

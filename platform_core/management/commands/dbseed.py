@@ -1,8 +1,9 @@
 """``manage.py dbseed <service> <file>``: load seed rows into a db service.
 
 A ``.json`` file maps entity plurals to rows, inserted in file order through
-the entities API (one transaction, same checks as the REST API); a ``.sql``
-file runs as it is::
+the entities API (one transaction, same checks as the REST API), then key
+sequences are moved past the seeded ids (PostgreSQL); a ``.sql`` file runs as
+it is::
 
     {"categories": [{"id": 1, "name": "Coffee"}], "products": [...]}
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import orjson
 from django.core.management.base import BaseCommand, CommandError
+from django.core.management.color import no_style
 from django.db import connections, transaction
 
 from platform_core.db.connections import alias_for
@@ -35,7 +37,21 @@ def seed_json(service_id: str, data) -> dict[str, int]:
                     f"{', '.join(plurals)}." + did_you_mean(plural, plurals)
                 )
             counts[plural] = len(entity.insert(rows, fields=entity.info.primary_key))
+        _reset_sequences(found.schema.alias, [found.by_plural(p) for p in counts])
     return counts
+
+
+def _reset_sequences(alias: str, seeded) -> None:
+    """Move key sequences past the seeded ids (PostgreSQL), as loaddata does.
+
+    Otherwise the next insert without an id would be given a seeded one.
+    """
+    connection = connections[alias]
+    models = [entity.info.model for entity in seeded]
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 class Command(BaseCommand):

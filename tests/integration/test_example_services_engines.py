@@ -1,10 +1,11 @@
-"""Django admin pages of every entity, on PostgreSQL and MariaDB, through a server.
+"""The example services on PostgreSQL and MariaDB, through a server.
 
-The example services run on a fresh database of each engine (``manage.py
-migrate``, ``dbmigrate``, ``dbseed``); a superuser logs in through the admin's
-login form and opens the list, the add form, a row's page (a composite key's
-too) and its history for every entity. SQLite is covered in-process by
-``tests/api/test_admin.py``.
+They run on a fresh database of each engine (``manage.py migrate``,
+``dbmigrate`` with the engine's own migration files, ``dbseed``). A superuser
+logs in through the admin's login form and opens the list, the add form, a
+row's page (a composite key's too) and its history for every entity; rows
+inserted without an id get the next key after the seeded ones. SQLite is
+covered in-process by ``tests/api/test_admin.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.databases import fresh_database
 from tests.servers import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
+CUPS = {"name": "Cups"}
 ENTITIES = {
     "products/category": "1",
     "products/product": "1",
@@ -65,7 +67,7 @@ def logged_in(url: str) -> httpx.Client:
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
-def test_admin_pages_render_for_every_entity(engine, tmp_path):
+def test_admin_pages_and_new_keys_of_the_example_services(engine, tmp_path):
     with fresh_database(engine, tmp_path) as url:
         env = {"DATABASE_URL": url, "JOULE_ROOT": str(project(tmp_path))}
         manage(env, "migrate", "--noinput")
@@ -85,3 +87,6 @@ def test_admin_pages_render_for_every_entity(engine, tmp_path):
                     assert client.get(path).status_code == 200, (engine, path)
             orders = client.get("/admin/orders/orderitem/").text
             assert f'href="/admin/orders/orderitem/{quote("[1,3]")}/change/"' in orders
+            created = httpx.post(f"{server.url}/products/categories", json=CUPS)
+            assert created.status_code == 201, created.text
+            assert created.json()["id"] == 4  # after the 3 seeded categories
