@@ -87,14 +87,9 @@ def db_project(folder: Path) -> Path:
     measured on the same work: the two db services, linked from services/,
     and logs at the level Watt's config sets (``warn``: no access log).
     """
-    root = folder / "project"
-    (root / "services").mkdir(parents=True, exist_ok=True)
-    (root / "joule.toml").write_text('[logging]\nlevel = "WARNING"\nformat = "json"\n')
-    for service in ("products", "orders"):
-        link = root / "services" / service
-        if not link.exists():
-            link.symlink_to(ROOT / "services" / service, target_is_directory=True)
-    return root
+    from platform_core.testing import project_of
+
+    return project_of(folder, ROOT / "services", ("products", "orders"))
 
 
 def build_database(path: Path) -> None:

@@ -15,6 +15,9 @@ generated API's fast routes)::
 
     with asgi_client() as client:
         assert client.get("/products/products/1").status_code == 200
+
+``project_of()`` writes a project holding only some services (linked from
+another project's ``services/``), for a server started with ``JOULE_ROOT``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -151,3 +155,22 @@ def register_temporarily(
         yield spec
     finally:
         registry.unregister(spec.id)
+
+
+def project_of(
+    folder: Path, services_dir: Path, names: Iterable[str], level: str = "WARNING"
+) -> Path:
+    """Return ``folder/project``: a joule.toml and the services ``names``.
+
+    The services are links to ``services_dir/<name>``; the project logs at
+    ``level``. Used where a server must run some services only (no
+    frontends to start, nothing else to measure).
+    """
+    root = folder / "project"
+    (root / "services").mkdir(parents=True, exist_ok=True)
+    (root / "joule.toml").write_text(f'[logging]\nlevel = "{level}"\nformat = "json"\n')
+    for name in names:
+        link = root / "services" / name
+        if not link.exists():
+            link.symlink_to(services_dir / name, target_is_directory=True)
+    return root

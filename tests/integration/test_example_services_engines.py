@@ -20,6 +20,7 @@ import httpx
 import pytest
 from django.contrib.admin.utils import quote
 
+from platform_core.testing import project_of
 from tests.databases import fresh_database
 from tests.servers import running_server
 
@@ -32,16 +33,6 @@ ENTITIES = {
     "orders/order": "1",
     "orders/orderitem": "[1,1]",
 }
-
-
-def project(folder: Path) -> Path:
-    """A project of the example db services only (no frontends to start)."""
-    root = folder / "project"
-    (root / "services").mkdir(parents=True)
-    (root / "joule.toml").write_text('[logging]\nlevel = "WARNING"\n')
-    for service in ("products", "orders"):
-        (root / "services" / service).symlink_to(ROOT / "services" / service)
-    return root
 
 
 def manage(env: dict, *args: str) -> None:
@@ -69,7 +60,8 @@ def logged_in(url: str) -> httpx.Client:
 @pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
 def test_admin_pages_and_new_keys_of_the_example_services(engine, tmp_path):
     with fresh_database(engine, tmp_path) as url:
-        env = {"DATABASE_URL": url, "JOULE_ROOT": str(project(tmp_path))}
+        project = project_of(tmp_path, ROOT / "services", ("products", "orders"))
+        env = {"DATABASE_URL": url, "JOULE_ROOT": str(project)}
         manage(env, "migrate", "--noinput")
         for service, seed in (("products", "catalogue"), ("orders", "orders")):
             manage(env, "dbmigrate", service)
