@@ -91,8 +91,7 @@ def start_services(registry: ServiceRegistry = services, wait: float = START_WAI
 
 
 def stop_services(registry: ServiceRegistry = services) -> None:
-    """Stop what ``start_services`` started (lifespan shutdown)."""
-    gc.unfreeze()  # what start-up settled may be collected again
+    """Stop what ``start_services`` started."""
     for spec in registry:
         try:
             kinds.get(spec.kind).stop(spec)
@@ -105,6 +104,12 @@ def start_up(registry: ServiceRegistry = services) -> None:
     warm_up(registry)
     start_services(registry)
     settle_heap()
+
+
+def shut_down(registry: ServiceRegistry = services) -> None:
+    """Stop the services' processes; let the collector see everything again."""
+    stop_services(registry)
+    gc.unfreeze()
 
 
 def settle_heap() -> None:
@@ -147,5 +152,5 @@ def build_application() -> Any:
             )
         ),
         on_startup=start_up,
-        on_shutdown=stop_services,
+        on_shutdown=shut_down,
     )
