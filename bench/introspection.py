@@ -30,10 +30,10 @@ django.setup()
 
 from django.db import connections, transaction  # noqa: E402
 
-from platform_core.config.schema import ServiceSpec  # noqa: E402
+from platform_core.config.services import DbOptions  # noqa: E402
+from platform_core.config.types import ServiceSpec  # noqa: E402
+from platform_core.db.catalog import forget_schema, load_schema  # noqa: E402
 from platform_core.db.connections import alias_for  # noqa: E402
-from platform_core.db.schema import forget_schema, load_schema  # noqa: E402
-from platform_core.kinds.db import DbOptions  # noqa: E402
 from platform_core.testing import register_temporarily  # noqa: E402
 from tests.databases import ENGINES, connection_alias, fresh_database  # noqa: E402
 

@@ -163,8 +163,8 @@ def build_model_admin(entity: Entity) -> type[admin.ModelAdmin]:
 
 def register_entities(site: admin.AdminSite) -> None:
     """Register every db service entity on ``site``."""
-    from platform_core.db.schema import get_schema
-    from platform_core.kinds import kinds
+    from platform_core.db.catalog import get_schema
+    from platform_core.entities import hooks_for
     from platform_core.registry import services
 
     for spec in services:
@@ -175,7 +175,7 @@ def register_entities(site: admin.AdminSite) -> None:
         except Exception:  # a database that is down must not break the admin
             logger.exception("%s: entities not added to the admin", spec.id)
             continue
-        for entity in Entities(schema, kinds.get("db").entity_hooks(spec)):
+        for entity in Entities(schema, hooks_for(spec)):
             info = entity.info
             if site.is_registered(info.model):
                 continue

@@ -15,29 +15,51 @@ class PlatformCoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Fill ``registry.services`` from the platform configuration."""
+        """Fill the registries, plug the higher layers into the lower ones."""
+        from platform_core import checks
         from platform_core.config import get_config
+        from platform_core.kinds import register_builtin_kinds
         from platform_core.registry import services
 
+        register_builtin_kinds()
         config = get_config()
         services.clear()
         for spec in config.services:
             services.register(spec, entrypoint=spec.id == config.entrypoint)
         post_migrate.connect(apply_sql_migrations, sender=self)
-        from platform_core.admin import forget_entities
-        from platform_core.db.schema import schema_forgotten
-        from platform_core.entities.lookups import register_lookups
-        from platform_core.gateway.compose import forget_composition
-        from platform_core.gateway.routing import forget_urlconfs
-
-        register_lookups()
-        schema_forgotten.connect(forget_urlconfs)
-        schema_forgotten.connect(forget_entities)
-        schema_forgotten.connect(forget_composition)
+        plug_in_hooks()
+        connect_forgetting()
         connect_event_handlers()
-        from platform_core.authorization.ldap import connect_ldap_claims
+        checks.register_checks()
 
-        connect_ldap_claims()
+
+def plug_in_hooks() -> None:
+    """Give lower layers what higher ones provide: rules, the mesh, lookups."""
+    from platform_core import mesh
+    from platform_core.authorization.hooks import rule_hooks_for
+    from platform_core.authorization.ldap import connect_ldap_claims
+    from platform_core.authorization.tokens import use_internal_client
+    from platform_core.entities import set_hooks_provider
+    from platform_core.entities.lookups import register_lookups
+
+    register_lookups()
+    set_hooks_provider(rule_hooks_for)
+    use_internal_client(mesh.client)
+    connect_ldap_claims()
+
+
+def connect_forgetting() -> None:
+    """Drop what was built from a service's tables when they change."""
+    from platform_core.admin import forget_entities
+    from platform_core.db.catalog import forget_schema, schema_forgotten
+    from platform_core.db.migrator import tables_changed
+    from platform_core.gateway.compose import forget_composition
+    from platform_core.gateway.routing.urlconfs import forget_urlconfs
+
+    tables_changed.connect(forget_schema, dispatch_uid="joule.forget_schema")
+    schema_forgotten.connect(forget_urlconfs)
+    schema_forgotten.connect(forget_entities)
+    schema_forgotten.connect(forget_composition)
 
 
 def connect_event_handlers() -> None:

@@ -8,6 +8,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_core.settings")
 
-from platform_core.gateway.asgi import build_application  # noqa: E402
+from platform_core.gateway.routing.asgi import platform_application  # noqa: E402
 
-application = build_application()
+application = platform_application()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from platform_core.config.schema import PlatformConfig
+from platform_core.config.types import PlatformConfig
 
 
 def installed_apps(config: PlatformConfig) -> list[str]:

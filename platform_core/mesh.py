@@ -19,10 +19,10 @@ import httpx
 
 from platform_core import naming
 from platform_core.exceptions import MeshError
-from platform_core.gateway.inprocess import PlatformTransport
-from platform_core.gateway.routing import ROUTE_KEY
+from platform_core.gateway.routing.asgi import platform_application
+from platform_core.gateway.routing.inprocess import PlatformTransport
 from platform_core.observability.context import REQUEST_ID_HEADER, current
-from platform_core.registry import Route, services
+from platform_core.registry import ROUTE_KEY, Route, services
 
 
 def resolve(url: httpx.URL) -> Route:
@@ -71,9 +71,7 @@ class AsyncMeshTransport(httpx.AsyncBaseTransport):
         """Serve ``request`` through the ASGI application, with no socket."""
         route = _prepare(request)
         if self.app is None:
-            from platform_core.asgi import application
-
-            self.app = application
+            self.app = platform_application()
         app = self.app
 
         async def pinned(scope, receive, send):

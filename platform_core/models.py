@@ -13,6 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from platform_core.config.authorization import AuthorizationOptions, rule_from_table
+from platform_core.config.reader import TableReader
+from platform_core.exceptions import ConfigError
+
 
 def denied() -> bool:
     """Return the default of an operation a rule does not mention: denied."""
@@ -69,10 +73,13 @@ class AuthorizationRule(models.Model):
             table["fields"] = self.fields
         return table
 
+    def as_reader(self) -> TableReader:
+        """Return the rule as the table of a service.toml would hold it."""
+        label = f"admin rule {self.pk or 'new'} of '{self.service}'"
+        return TableReader(self.as_toml_table(), label, "")
+
     def clean(self) -> None:
         """Check the rule as start-up checks service.toml (ValidationError)."""
-        from platform_core.authorization.admin_rules import validate_rule
-
         message = validate_rule(self)
         if message:
             raise ValidationError(message)
@@ -97,3 +104,27 @@ class UserClaims(models.Model):
 
     def __str__(self) -> str:
         return f"claims of {self.user}"
+
+
+def validate_rule(rule: AuthorizationRule) -> str:
+    """Return why ``rule`` is invalid, or "": its service must exist with
+    ``[authorization]``, its entities and fields must exist."""
+    from platform_core.authorization.rules import check_rules
+    from platform_core.db.catalog import get_schema
+    from platform_core.registry import services
+
+    if not services.is_registered(rule.service):
+        return f"No service '{rule.service}'."
+    spec = services.get(rule.service)
+    if spec.kind != "db" or spec.options.authorization is None:
+        return (
+            f"'{rule.service}' has no [authorization] in {spec.source}; add it "
+            f"(its identity sources) before adding rules here."
+        )
+    try:
+        parsed = rule_from_table(rule.as_reader())
+        entities = dict(get_schema(spec).entities)
+        check_rules(AuthorizationOptions(rules=(parsed,)), entities, spec.id)
+    except ConfigError as exc:
+        return str(exc)
+    return ""

@@ -16,9 +16,9 @@ from django.template import Context, Engine
 
 from platform_core import naming
 from platform_core.config.loader import check_prefix
-from platform_core.config.schema import PlatformConfig
+from platform_core.config.types import PlatformConfig
 from platform_core.exceptions import ConfigError, did_you_mean
-from platform_core.kinds import kinds
+from platform_core.registry import kinds
 
 TEMPLATES = Path(__file__).parent / "service_templates"
 _engine = Engine(autoescape=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 
 from platform_core.config import get_config
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 
 
 class ServiceAppConfig(AppConfig):

@@ -13,7 +13,7 @@ import functools
 import inspect
 
 from platform_core.config import get_config
-from platform_core.kinds.base import import_optional
+from platform_core.registry.kinds import import_optional
 from platform_core.service import ServiceAppConfig
 
 

@@ -61,9 +61,9 @@ INSTALLED_APPS = [
 ANONYMOUS_USER_NAME = None
 
 MIDDLEWARE = [
-    "platform_core.gateway.routing.ServiceRoutingMiddleware",
+    "platform_core.gateway.routing.urlconfs.ServiceRoutingMiddleware",
     "platform_core.observability.requests.RequestContextMiddleware",
-    "platform_core.gateway.errors.JsonErrorMiddleware",
+    "platform_core.exceptions.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, Swagger UI) from the apps' folders, in every mode.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,7 +127,7 @@ else:
     }
 
 REST_FRAMEWORK = {
-    "EXCEPTION_HANDLER": "platform_core.gateway.errors.exception_handler",
+    "EXCEPTION_HANDLER": "platform_core.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -151,6 +151,6 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # no collectstatic step needed
 APPEND_SLASH = False
-CSRF_FAILURE_VIEW = "platform_core.gateway.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "platform_core.exceptions.csrf_failure"
 
 LOGGING = build_logging(CONFIG.logging)

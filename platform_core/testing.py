@@ -31,8 +31,8 @@ from typing import Any
 
 import httpx
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.gateway.inprocess import PlatformTransport
+from platform_core.config.types import ServiceSpec
+from platform_core.gateway.routing.inprocess import PlatformTransport
 from platform_core.registry import ServiceRegistry, services
 
 
@@ -89,7 +89,7 @@ class ASGIThreadTransport(httpx.BaseTransport):
 
 def asgi_client(**kwargs: Any) -> httpx.Client:
     """Return an httpx client served by the platform's ASGI application."""
-    from platform_core.gateway.asgi import build_application
+    from platform_core.gateway.routing.asgi import build_application
 
     kwargs.setdefault("base_url", "http://testserver")
     return httpx.Client(transport=ASGIThreadTransport(build_application()), **kwargs)
@@ -106,7 +106,7 @@ def live_server(app: Any = None) -> Iterator[str]:
 
     import uvicorn
 
-    from platform_core.gateway.asgi import build_application
+    from platform_core.gateway.routing.asgi import build_application
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -13,8 +13,9 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import path
 from django.views.generic import RedirectView
 
-from platform_core.gateway import errors, views
-from platform_core.gateway.routing import NO_ROUTE
+from platform_core import exceptions as errors
+from platform_core.gateway import views
+from platform_core.gateway.routing.urlconfs import NO_ROUTE
 
 urlpatterns = [
     path("_joule/", views.dashboard, name="joule-dashboard"),
@@ -32,7 +33,7 @@ urlpatterns = [
     NO_ROUTE,
 ]
 
-handler400 = errors.bad_request
+handler400 = errors.rejected_request
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found
 handler500 = errors.server_error

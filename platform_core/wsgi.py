@@ -12,6 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_core.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from platform_core.gateway.wsgi_mount import PlatformWSGI  # noqa: E402
+from platform_core.gateway.routing.wsgi_mount import PlatformWSGI  # noqa: E402
 
 application = PlatformWSGI(get_wsgi_application())

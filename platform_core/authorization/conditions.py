@@ -12,119 +12,29 @@ never SQL text. A condition whose claim the caller lacks matches nothing.
 
 from __future__ import annotations
 
-import operator
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
 
+from platform_core.config.authorization import (  # noqa: F401
+    COMPARISONS,
+    OPERATORS,
+    Condition,
+    normalize,
+    parse_checks,
+    parse_condition,
+)
 from platform_core.entities.values import to_python
-from platform_core.exceptions import APIError, ConfigError
+from platform_core.exceptions import APIError
 from platform_core.introspection import ModelInfo
 
-OPERATORS = {
-    "=": "eq",
-    "!=": "neq",
-    ">": "gt",
-    ">=": "gte",
-    "<": "lt",
-    "<=": "lte",
-    "in": "in",
-    "nin": "nin",
-}
 _LOOKUPS = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
-_COMPARE = {
-    "eq": operator.eq,
-    "neq": operator.ne,
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-}
-_SEED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(!=|>=|<=|=|>|<|\bnin\b|\bin\b)\s*(.+?)\s*$")
-_CLAIM = re.compile(r"^\$([A-Za-z_][\w-]*)$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_QUOTED = re.compile(r"""^(['"])(.*)\1$""")
 NOTHING = Q(pk__in=[])
 
 
 class MissingClaim(Exception):
     """The caller lacks a claim a condition needs: the condition denies."""
-
-
-def normalize(name: str) -> str:
-    """Return a claim name as compared: upper case, ``-`` as ``_``, no prefix."""
-    name = name.upper().replace("-", "_")
-    return name.removeprefix("X_JOULE_")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """``field op value``: the value is a claim (``claim``) or ``literal``."""
-
-    field: str
-    op: str
-    claim: str | None = None
-    literal: Any = None
-
-    def value(self, claims: Mapping[str, Any]) -> Any:
-        """Return the value to compare with; raise MissingClaim without it."""
-        if self.claim is None:
-            return self.literal
-        value = claims.get(self.claim)
-        if value is None:
-            raise MissingClaim(self.claim)
-        return value
-
-
-def _literal(text: str, where: str) -> Any:
-    claim = _CLAIM.match(text)
-    if claim:
-        return normalize(claim.group(1)), None
-    if _NUMBER.match(text):
-        return None, float(text) if "." in text else int(text)
-    quoted = _QUOTED.match(text)
-    if quoted:
-        return None, quoted.group(2)
-    if text in ("true", "false"):
-        return None, text == "true"
-    raise ConfigError(
-        f"{where}: {text!r} is neither a claim ($NAME), a number nor a quoted string"
-    )
-
-
-def parse_condition(text: str, where: str) -> Condition:
-    """Parse ``"field op value"`` (the seed's form); raise ConfigError if bad."""
-    match = _SEED.match(text) if isinstance(text, str) else None
-    if match is None:
-        raise ConfigError(
-            f'{where}: {text!r} is not a condition like "ownerId = $USER_ID" '
-            f"(operators: {' '.join(OPERATORS)})"
-        )
-    field, op, value = match.groups()
-    claim, literal = _literal(value, where)
-    return Condition(field, OPERATORS[op], claim, literal)
-
-
-def parse_checks(checks: Any, where: str) -> tuple[Condition, ...]:
-    """Parse Platformatic's ``checks`` table: ``{field = CLAIM | {op = CLAIM}}``."""
-    if not isinstance(checks, Mapping) or not checks:
-        raise ConfigError(f"{where}: checks must be a table of field = claim")
-    conditions = []
-    for field, check in checks.items():
-        pairs = check.items() if isinstance(check, Mapping) else [("eq", check)]
-        for op, claim in pairs:
-            if op not in _COMPARE and op not in ("in", "nin"):
-                raise ConfigError(
-                    f"{where}: unknown operator {op!r} for {field!r}; use one of "
-                    f"{', '.join([*_COMPARE, 'in', 'nin'])}"
-                )
-            if not isinstance(claim, str) or not claim:
-                raise ConfigError(f"{where}: {field}.{op} must name a claim")
-            conditions.append(Condition(field, op, normalize(claim.lstrip("$"))))
-    return tuple(conditions)
 
 
 def _typed(info: ModelInfo, condition: Condition, value: Any) -> Any:
@@ -181,7 +91,7 @@ def row_matches(
             if condition.op in ("in", "nin"):
                 if (actual in expected) != (condition.op == "in"):
                     return False
-            elif actual is None or not _COMPARE[condition.op](actual, expected):
+            elif actual is None or not COMPARISONS[condition.op](actual, expected):
                 return False
     except (MissingClaim, TypeError):
         return False

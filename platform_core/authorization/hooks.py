@@ -4,7 +4,8 @@
 ``[authorization]``: the caller's rule is ANDed into every query as a Q,
 ``defaults`` are forced on inserts, and ``fields`` hides columns::
 
-    Entities(schema, RuleHooks(options))   # kinds.db does this
+    Entities(schema, RuleHooks(options))
+    rule_hooks_for(spec)   # the service's one RuleHooks, or None when open
 
 The caller is the ``context`` given to an entities call (a request, its
 Credentials or an Identity); without one, the request being served
@@ -131,3 +132,20 @@ class RuleHooks(EntityHooks):
             )
         except MissingClaim:
             return False
+
+
+_hooks: dict = {}
+
+
+def rule_hooks_for(spec: Any) -> RuleHooks | None:
+    """Return db service ``spec``'s RuleHooks, or None when it is open.
+
+    One object per service and options, so identities cached on it hold.
+    The platform plugs this into ``entities.hooks_for`` at start-up.
+    """
+    options = spec.options.authorization
+    if options is None:
+        return None
+    if (spec.id, options) not in _hooks:
+        _hooks[spec.id, options] = RuleHooks(options, spec.id)
+    return _hooks[spec.id, options]

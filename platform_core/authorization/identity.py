@@ -23,15 +23,10 @@ from typing import Any
 
 from platform_core.authorization.conditions import normalize
 from platform_core.authorization.rules import ADMIN_ROLE, AuthorizationOptions
-from platform_core.exceptions import UNAUTHORIZED, APIError
+from platform_core.authorization.tokens import ask_webhook, unauthorized, verify_jwt
 
 ADMIN_SECRET = "x-joule-admin-secret"
 ROLE_HEADER = "x-joule-role"
-
-
-def unauthorized(message: str) -> APIError:
-    """Return the 401 of a bad credential."""
-    return APIError(UNAUTHORIZED, 401, message)
 
 
 @dataclass(frozen=True)
@@ -102,8 +97,6 @@ class Credentials:
             return self._token(authorization, options)
         if options.webhook and "cookie" in self.headers:
             # The webhook judges credentials; a caller with none is anonymous.
-            from platform_core.authorization.tokens import ask_webhook
-
             return claims_identity(ask_webhook(options.webhook, self.headers), options)
         if self.user is not None and getattr(self.user, "is_authenticated", False):
             return session_identity(self.user)
@@ -129,13 +122,9 @@ class Credentials:
             raise unauthorized("The Authorization header must be 'Bearer <token>'")
         if options.jwt is None:
             if options.webhook:
-                from platform_core.authorization.tokens import ask_webhook
-
                 claims = ask_webhook(options.webhook, self.headers)
                 return claims_identity(claims, options)
             raise unauthorized("This service does not accept bearer tokens")
-        from platform_core.authorization.tokens import verify_jwt
-
         return claims_identity(verify_jwt(token.strip(), options.jwt), options)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from platform_core.config.schema import LdapConfig
+from platform_core.config.types import LdapConfig
 
 
 def ldap_settings(config: LdapConfig | None) -> dict[str, Any]:

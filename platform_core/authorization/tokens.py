@@ -13,25 +13,34 @@ most every 30 seconds (a flood of made-up ids cannot hammer the issuer)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import jwt
 
 from platform_core.authorization.rules import JwtOptions
-from platform_core.exceptions import SERVICE_UNAVAILABLE, APIError
+from platform_core.exceptions import SERVICE_UNAVAILABLE, UNAUTHORIZED, APIError
 
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 _lock = threading.Lock()
 # Headers the webhook gets: those that carry credentials, never the secret.
 _FORWARDED = ("authorization", "cookie")
+_internal_client: list[Callable[[], httpx.Client]] = []
 
 
-def _unauthorized(message: str) -> APIError:
-    from platform_core.authorization.identity import unauthorized
+def unauthorized(message: str) -> APIError:
+    """Return the 401 of a bad credential."""
+    return APIError(UNAUTHORIZED, 401, message)
 
-    return unauthorized(message)
+
+def use_internal_client(factory: Callable[[], httpx.Client] | None) -> None:
+    """Make ``factory()`` the client of webhook URLs on ``<id>.internal``.
+
+    The platform plugs the mesh in at start-up, so an auth service of the
+    project answers in-process; unset, such URLs go out as plain HTTP.
+    """
+    _internal_client[:] = [factory] if factory is not None else []
 
 
 def _jwks_client(url: str) -> jwt.PyJWKClient:
@@ -63,22 +72,21 @@ def verify_jwt(token: str, options: JwtOptions) -> dict:
             SERVICE_UNAVAILABLE, 503, f"The JWKS URL did not answer: {exc}"
         ) from None
     except jwt.PyJWKClientError as exc:
-        raise _unauthorized(f"Invalid token: {exc}") from None
+        raise unauthorized(f"Invalid token: {exc}") from None
     except jwt.ExpiredSignatureError:
-        raise _unauthorized("Invalid token: it has expired") from None
+        raise unauthorized("Invalid token: it has expired") from None
     except jwt.InvalidTokenError as exc:
-        raise _unauthorized(f"Invalid token: {exc}") from None
+        raise unauthorized(f"Invalid token: {exc}") from None
 
 
 def ask_webhook(url: str, headers: Mapping[str, str]) -> dict:
     """POST the caller's credentials to ``url``; a 2xx JSON object is the claims."""
-    from platform_core import mesh
-
     sent = {name: value for name, value in headers.items() if name in _FORWARDED}
     sent.update(
         {n: v for n, v in headers.items() if n.startswith("x-") and "secret" not in n}
     )
-    client = mesh.client() if ".internal" in httpx.URL(url).host else httpx.Client()
+    internal = _internal_client and ".internal" in httpx.URL(url).host
+    client = _internal_client[0]() if internal else httpx.Client()
     try:
         with client:
             answer = client.post(url, headers=sent, timeout=5)
@@ -87,7 +95,7 @@ def ask_webhook(url: str, headers: Mapping[str, str]) -> dict:
             SERVICE_UNAVAILABLE, 503, f"The authorization webhook did not answer: {exc}"
         ) from None
     if not answer.is_success:
-        raise _unauthorized(
+        raise unauthorized(
             f"The authorization webhook refused (HTTP {answer.status_code})"
         )
     try:
@@ -95,5 +103,5 @@ def ask_webhook(url: str, headers: Mapping[str, str]) -> dict:
     except ValueError:
         claims = None
     if not isinstance(claims, dict):
-        raise _unauthorized("The authorization webhook did not answer a JSON object")
+        raise unauthorized("The authorization webhook did not answer a JSON object")
     return claims

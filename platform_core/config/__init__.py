@@ -17,7 +17,7 @@ from pathlib import Path
 
 from platform_core.config.env import env
 from platform_core.config.loader import load_config
-from platform_core.config.schema import PlatformConfig, ServiceSpec
+from platform_core.config.types import PlatformConfig, ServiceSpec
 
 __all__ = [
     "PlatformConfig",

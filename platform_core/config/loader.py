@@ -15,7 +15,14 @@ from pathlib import Path
 from platform_core import naming
 from platform_core.config.env import env, load_dotenv
 from platform_core.config.reader import TableReader
-from platform_core.config.schema import (
+from platform_core.config.services import (  # noqa: F401
+    COMPOSED_PATHS,
+    RESERVED_PREFIXES,
+    OptionReaders,
+    check_prefix,
+    option_readers,
+)
+from platform_core.config.types import (
     DEFAULT_ALLOWED_HOSTS,
     ChannelsConfig,
     DatabaseConfig,
@@ -28,10 +35,6 @@ from platform_core.config.schema import (
 )
 from platform_core.exceptions import ConfigError, did_you_mean
 
-# Paths the platform itself answers; no service may be mounted there.
-RESERVED_PREFIXES = ("/_joule", "/admin", "/static", "/metrics")
-# The composed API of all services (gateway.views), answered at the root.
-COMPOSED_PATHS = ("/openapi.json", "/docs", "/graphql", "/graphiql")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -52,13 +55,13 @@ def service_folders(root: Path) -> list[Path]:
     return sorted(p.parent for p in base.glob("*/service.toml"))
 
 
-def load_config(root: Path, kinds=None) -> PlatformConfig:
+def load_config(root: Path, readers: OptionReaders = option_readers) -> PlatformConfig:
     """Return the validated configuration of the project in ``root``.
 
-    Raise ConfigError for any mistake in joule.toml or a service.toml.
+    Each service's kind-specific keys are read by its kind's reader in
+    ``readers``. Raise ConfigError for any mistake in joule.toml or a
+    service.toml.
     """
-    if kinds is None:
-        from platform_core.kinds import kinds
     root = Path(root).resolve()
     load_dotenv(root)
     path = root / "joule.toml"
@@ -75,10 +78,10 @@ def load_config(root: Path, kinds=None) -> PlatformConfig:
         channels=_channels(reader.table("channels")),
         graphql=_graphql(reader.table("graphql")),
         ldap=_ldap(reader.table("ldap")) if "ldap" in reader.data else None,
-        services=tuple(_service(folder, kinds) for folder in service_folders(root)),
+        services=tuple(_service(folder, readers) for folder in service_folders(root)),
     )
     reader.finish()
-    _check_services(config, kinds)
+    _check_services(config)
     if entrypoint is not None:
         ids = [spec.id for spec in config.services]
         if entrypoint not in ids:
@@ -163,7 +166,7 @@ def _graphql(table: TableReader) -> GraphQLConfig:
     return config
 
 
-def _service(folder: Path, kinds) -> ServiceSpec:
+def _service(folder: Path, readers: OptionReaders) -> ServiceSpec:
     source = f"services/{folder.name}/service.toml"
     reader = TableReader(read_toml(folder / "service.toml", source), source)
     service_id = reader.get("id", str, folder.name)
@@ -173,40 +176,20 @@ def _service(folder: Path, kinds) -> ServiceSpec:
             "letters, digits and '-', starting with a letter"
             + ("" if "id" in reader.data else " (the id defaults to the folder name)")
         )
-    kind = reader.get("kind", str, choices=kinds.names())
+    kind = reader.get("kind", str, choices=readers.names())
     prefix = reader.get("prefix", str, naming.default_prefix(service_id))
     where = reader.where("prefix")
     if "prefix" not in reader.data:
         where += f" (defaults to '/<id>'; set prefix = \"...\" in {source})"
     check_prefix(prefix, where)
-    options = kinds.get(kind).read_options(reader, service_id)
+    options = readers.get(kind)(reader, service_id)
     reader.finish()
     return ServiceSpec(
         service_id, kind, prefix, folder, naming.service_module(folder.name), options
     )
 
 
-def check_prefix(prefix: str, where: str) -> None:
-    """Raise ConfigError naming ``where`` unless ``prefix`` is a usable prefix."""
-    if not naming.PREFIX_RE.match(prefix):
-        raise ConfigError(
-            f"{where}: {prefix!r} must be a path like '/orders' "
-            "(starting with '/', no trailing '/')"
-        )
-    for reserved in RESERVED_PREFIXES:
-        if prefix == reserved or prefix.startswith(reserved + "/"):
-            raise ConfigError(
-                f"{where}: {prefix!r} is reserved for the platform "
-                f"({', '.join(RESERVED_PREFIXES)})"
-            )
-    if prefix in COMPOSED_PATHS:
-        raise ConfigError(
-            f"{where}: {prefix!r} is where the platform serves the composed API "
-            f"({', '.join(COMPOSED_PATHS)})"
-        )
-
-
-def _check_services(config: PlatformConfig, kinds) -> None:
+def _check_services(config: PlatformConfig) -> None:
     seen_ids: dict[str, ServiceSpec] = {}
     seen_prefixes: dict[str, ServiceSpec] = {}
     for spec in config.services:
@@ -216,7 +199,7 @@ def _check_services(config: PlatformConfig, kinds) -> None:
                 f"{seen_ids[spec.id].source}"
             )
         seen_ids[spec.id] = spec
-        for prefix in (spec.prefix, *kinds.get(spec.kind).extra_prefixes(spec)):
+        for prefix in spec.prefixes:
             if prefix in seen_prefixes:
                 raise ConfigError(
                     f"{spec.source}: prefix: '{prefix}' is already "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import environ
 
-from platform_core.config.schema import PlatformConfig, ServiceSpec
+from platform_core.config.types import PlatformConfig, ServiceSpec
 from platform_core.exceptions import ConfigError
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import DatabaseError, connections, transaction
+from django.dispatch import Signal
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 from platform_core.db.connections import alias_for
 from platform_core.exceptions import ConfigError
 
@@ -33,6 +34,9 @@ ENGINE_FOLDERS = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mari
 VERSIONS_TABLE = "joule_versions"
 TABLES_TABLE = "joule_tables"
 PLATFORM_TABLES = (VERSIONS_TABLE, TABLES_TABLE)
+# Sent with ``service_id`` after a migration ran (or failed): the service's
+# tables may differ now. ``db.catalog`` forgets what it read of them.
+tables_changed = Signal()
 
 
 class MigrationError(ConfigError):
@@ -203,9 +207,7 @@ class Migrator:
         except DatabaseError as exc:
             raise MigrationError(f"{self.source}/{path.name} failed: {exc}") from None
         finally:
-            from platform_core.db.schema import forget_schema
-
-            forget_schema(self.spec.id)
+            tables_changed.send(sender=Migrator, service_id=self.spec.id)
 
     def _record(
         self,

@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from platform_core import naming
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 from platform_core.db.tables import Column, Table
 from platform_core.introspection import (
     FieldInfo,

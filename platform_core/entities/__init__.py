@@ -3,15 +3,32 @@
 products = entities("products")
 products["product"].find(limit=10)
 products.by_plural("products")
+
+Rules plug in from above: ``set_hooks_provider(rule_hooks_for)`` at start-up
+gives each db service its ``EntityHooks``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from platform_core.db.catalog import get_schema
 from platform_core.entities.entity import Entity, EntityHooks
 from platform_core.exceptions import NotRegistered, did_you_mean
 from platform_core.introspection import Schema
+from platform_core.registry import services
 
-__all__ = ["Entities", "Entity", "EntityHooks", "entities"]
+__all__ = [
+    "Entities",
+    "Entity",
+    "EntityHooks",
+    "entities",
+    "hooks_for",
+    "set_hooks_provider",
+]
+
+_provider: list[Callable[[Any], EntityHooks | None]] = []
 
 
 class Entities:
@@ -53,15 +70,24 @@ def entities(service_id: str, hooks: EntityHooks | None = None) -> Entities:
     Its authorization rules apply when a call is given a request (or made
     while one is served); ``hooks`` replaces them.
     """
-    from platform_core.db.schema import get_schema
-    from platform_core.kinds import kinds
-    from platform_core.registry import services
-
     spec = services.get(service_id)
     if spec.kind != "db":
         raise NotRegistered(
             f"'{service_id}' is a {spec.kind} service; only db services have entities"
         )
     if hooks is None:
-        hooks = kinds.get("db").entity_hooks(spec)
+        hooks = hooks_for(spec)
     return Entities(get_schema(spec), hooks)
+
+
+def set_hooks_provider(provider: Callable[[Any], EntityHooks | None] | None) -> None:
+    """Use ``provider(spec)`` for every db service's hooks (None: no hooks).
+
+    The authorization layer sets it at start-up; entities never import it.
+    """
+    _provider[:] = [provider] if provider is not None else []
+
+
+def hooks_for(spec: Any) -> EntityHooks | None:
+    """Return the hooks of db service ``spec``, or None when nothing applies."""
+    return _provider[0](spec) if _provider else None

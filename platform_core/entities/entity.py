@@ -26,7 +26,6 @@ from platform_core.entities.hooks import EntityHooks, forbidden, where_names
 from platform_core.entities.inserts import CompiledInserts
 from platform_core.entities.values import to_python
 from platform_core.entities.where import build_order, build_where, check_fields
-from platform_core.events import publish, publishes
 from platform_core.exceptions import (
     INVALID_VALUE,
     READ_ONLY,
@@ -34,6 +33,7 @@ from platform_core.exceptions import (
     bad_request,
 )
 from platform_core.introspection import ModelInfo, Schema
+from platform_core.registry.events import publish, publishes
 
 
 class Entity:

@@ -33,34 +33,11 @@ from dataclasses import dataclass
 import httpx
 import orjson
 
+from platform_core.config.services import Webhook
 from platform_core.entities.values import json_default
 
 logger = logging.getLogger("joule.webhooks")
 MAX_BACKOFF = 60.0
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """One ``[[webhooks]]`` entry of a db service."""
-
-    # entity: the entity whose events are sent, or "*" for all.
-    entity: str
-    # url: where each event is POSTed.
-    url: str
-    # events: which of "saved" and "deleted" are sent.
-    events: tuple[str, ...] = ("saved", "deleted")
-    # secret: when set, X-JOULE-SIGNATURE is "sha256=" + HMAC of the body.
-    secret: str | None = None
-    # retries: attempts after the first failed one.
-    retries: int = 5
-    # backoff: seconds before the first retry; doubled for each next one.
-    backoff: float = 0.5
-    # timeout: seconds one attempt may take.
-    timeout: float = 5.0
-
-    def wants(self, entity: str, action: str) -> bool:
-        """Return whether this webhook sends ``action`` events of ``entity``."""
-        return self.entity in ("*", entity) and action in self.events
 
 
 @dataclass

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from platform_core import naming
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.services import Upstream
+from platform_core.config.types import ServiceSpec
 from platform_core.gateway.documents import (
     DocumentUnavailable,
     UpstreamDocument,
     fetch_upstream_documents,
     service_document,
 )
-from platform_core.kinds.gateway import Upstream
 from platform_core.registry import ServiceRegistry, services
 
 logger = logging.getLogger("joule.gateway")

@@ -21,8 +21,8 @@ import httpx
 import orjson
 import yaml
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.kinds.gateway import Upstream
+from platform_core.config.services import Upstream
+from platform_core.config.types import ServiceSpec
 
 logger = logging.getLogger("joule.gateway")
 # An upstream document larger than this is refused (bytes).
@@ -52,7 +52,7 @@ def service_document(spec: ServiceSpec) -> dict:
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.settings import patched_settings
 
-    from platform_core.gateway.routing import urlconf_for
+    from platform_core.gateway.routing.urlconfs import urlconf_for
 
     patterns = urlconf_for(spec).urlpatterns
     settings: dict[str, Any] = {"TITLE": f"{spec.id} API"}

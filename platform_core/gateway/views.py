@@ -26,11 +26,10 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.response import Response
 
 import platform_core
+from platform_core import exceptions as errors
 from platform_core.exceptions import ConfigError
-from platform_core.gateway import errors
 from platform_core.graphql.views import LimitedGraphQLView
-from platform_core.kinds import kinds
-from platform_core.registry import services
+from platform_core.registry import kinds, services
 
 logger = logging.getLogger("joule.gateway")
 
@@ -110,7 +109,7 @@ def composed_graphql_schema() -> Any:
 
     Raise LookupError when there is no db service to compose.
     """
-    from platform_core.graphql.schema import composed_schema
+    from platform_core.graphql.root import composed_schema
 
     if not any(spec.kind == "db" for spec in services):
         raise LookupError("There is no db service to compose a GraphQL schema from")

@@ -37,6 +37,7 @@ from platform_core.authorization.identity import Credentials, current
 from platform_core.config import get_config
 from platform_core.events.layer import EventHub, group_name, publisher
 from platform_core.exceptions import APIError
+from platform_core.graphql.execution import formatted_result
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
     SubscriptionDelivery,
@@ -44,7 +45,6 @@ from platform_core.graphql.subscriptions import (
     in_thread,
     plan,
 )
-from platform_core.graphql.views import formatted_result
 
 logger = logging.getLogger("joule.graphql")
 PROTOCOL = "graphql-transport-ws"

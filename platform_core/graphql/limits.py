@@ -14,7 +14,7 @@ from __future__ import annotations
 from graphene.validation import depth_limit_validator
 from graphql import FieldNode, GraphQLError, ValidationRule, specified_rules
 
-from platform_core.config.schema import GraphQLConfig
+from platform_core.config.types import GraphQLConfig
 
 
 def alias_limit_validator(max_aliases: int) -> type[ValidationRule]:

@@ -255,6 +255,6 @@ class SubscriptionDelivery:
             result = await in_thread(run)(schema, subscription, row, self._context())
         else:
             result = run(schema, subscription, row, self._context())
-        from platform_core.graphql.views import formatted_result
+        from platform_core.graphql.execution import formatted_result
 
         return orjson.dumps(formatted_result(result)).decode()

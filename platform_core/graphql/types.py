@@ -13,12 +13,12 @@ from __future__ import annotations
 import graphene
 
 from platform_core import naming
+from platform_core.config.services import DbOptions
 from platform_core.entities import Entities
 from platform_core.entities.where import TEXT_TYPES
 from platform_core.graphql.converter import input_scalar, output_scalar
 from platform_core.graphql.loaders import prefetched
 from platform_core.introspection import FieldInfo, ModelInfo
-from platform_core.kinds.db import DbOptions
 
 _COMPARE = ("eq", "neq", "gt", "gte", "lt", "lte")
 

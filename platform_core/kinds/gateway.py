@@ -14,70 +14,10 @@ and its OpenAPI document, when named, is merged into the composed one::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from platform_core import naming
-from platform_core.config.reader import TableReader
-from platform_core.exceptions import ConfigError
-from platform_core.kinds.base import Kind
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """An external HTTP service proxied under ``prefix``."""
-
-    # prefix: where the upstream is mounted, like a service prefix.
-    prefix: str
-    # url: the upstream's base URL; requests go to url + the path below prefix.
-    url: str
-    # openapi: its OpenAPI document, merged into /openapi.json (None: not merged).
-    openapi: str | None = None
-    # timeout: seconds the proxy waits to connect and for each read and write.
-    timeout: float = 30.0
-
-    @property
-    def openapi_url(self) -> str | None:
-        """Return the absolute URL of the OpenAPI document, or None."""
-        if self.openapi is None or "://" in self.openapi:
-            return self.openapi
-        return self.url.rstrip("/") + self.openapi
-
-    @property
-    def name(self) -> str:
-        """Return its name in composed documents: ``/ext/v1`` -> ``ext-v1``."""
-        return "-".join(naming.words(self.prefix))
-
-
-@dataclass(frozen=True)
-class GatewayOptions:
-    """The ``gateway`` kind's keys of service.toml."""
-
-    upstreams: tuple[Upstream, ...] = ()
-
-
-def _upstream(table: TableReader) -> Upstream:
-    """Read one ``[[upstreams]]`` table."""
-    from platform_core.config.loader import check_prefix
-
-    prefix = table.get("prefix", str)
-    check_prefix(prefix, table.where("prefix"))
-    url = table.get("url", str)
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"{table.where('url')}: {url!r} must start with http:// or https://"
-        )
-    openapi = table.get("openapi", str, None)
-    if openapi is not None and not openapi.startswith(("/", "http://", "https://")):
-        raise ConfigError(
-            f"{table.where('openapi')}: {openapi!r} must be a path under url "
-            "(like '/openapi.json') or an http(s) URL"
-        )
-    timeout = float(table.get("timeout", (int, float), 30.0))
-    if timeout <= 0:
-        raise ConfigError(f"{table.where('timeout')}: must be above 0 seconds")
-    table.finish()
-    return Upstream(prefix, url, openapi, timeout)
+from platform_core.config.services import read_gateway_options
+from platform_core.registry import Kind
 
 
 class GatewayKind(Kind):
@@ -85,11 +25,7 @@ class GatewayKind(Kind):
 
     name = "gateway"
     description = "composes services and external upstreams"
-
-    def read_options(self, reader: TableReader, service_id: str) -> GatewayOptions:
-        """Read ``[[upstreams]]``: prefix, url, optional openapi and timeout."""
-        upstreams = tuple(_upstream(table) for table in reader.tables("upstreams"))
-        return GatewayOptions(upstreams)
+    read_options = staticmethod(read_gateway_options)
 
     def urlpatterns(self, spec) -> list:
         """Return the service's own urls.py patterns, then the composed endpoints."""
@@ -106,13 +42,9 @@ class GatewayKind(Kind):
             *composed_websocket_patterns(),
         ]
 
-    def extra_prefixes(self, spec) -> tuple[str, ...]:
-        """Return the upstreams' prefixes."""
-        return tuple(upstream.prefix for upstream in spec.options.upstreams)
-
     def extra_asgi_app(self, spec, prefix: str) -> Any:
         """Return the proxy (HTTP and websockets) of the upstream at ``prefix``."""
-        from platform_core.gateway.proxy import upstream_app
+        from platform_core.gateway.proxy.upstreams import upstream_app
 
         for upstream in spec.options.upstreams:
             if upstream.prefix == prefix:

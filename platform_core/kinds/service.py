@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from platform_core.kinds.base import Kind
+from platform_core.registry.kinds import Kind
 
 
 class ServiceKind(Kind):

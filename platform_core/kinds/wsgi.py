@@ -11,42 +11,11 @@ The app sees ``SCRIPT_NAME`` = the prefix and ``PATH_INFO`` = the rest::
 from __future__ import annotations
 
 import functools
-import importlib
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from platform_core.config.reader import TableReader
+from platform_core.config.services import WsgiOptions, import_app, read_wsgi_options
 from platform_core.exceptions import ConfigError
-from platform_core.kinds.base import Kind
-
-APP_RE = re.compile(r"^[A-Za-z_][\w.-]*:[A-Za-z_][\w.]*$")
-
-
-@dataclass(frozen=True)
-class WsgiOptions:
-    """The ``wsgi`` kind's keys of service.toml."""
-
-    # app: "module:callable" of the application.
-    app: str
-    # interface: "wsgi" (wrapped for ASGI with a2wsgi) or "asgi".
-    interface: str = "wsgi"
-    # where: the key path named in import errors.
-    where: str = ""
-
-
-def import_app(dotted: str, where: str) -> Any:
-    """Import ``"module:callable"``; raise ConfigError naming ``where``."""
-    module_name, _, attr = dotted.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{where}: cannot import {dotted!r}: {exc}") from None
-    if not callable(obj):
-        raise ConfigError(f"{where}: {dotted!r} is not callable")
-    return obj
+from platform_core.registry import Kind
 
 
 class WsgiKind(Kind):
@@ -54,17 +23,7 @@ class WsgiKind(Kind):
 
     name = "wsgi"
     description = "an unmodified WSGI/ASGI app (Flask, legacy code)"
-
-    def read_options(self, reader: TableReader, service_id: str) -> WsgiOptions:
-        """Read ``app`` and ``interface``."""
-        app = reader.get("app", str)
-        if not APP_RE.match(app):
-            raise ConfigError(
-                f"{reader.where('app')}: {app!r} must look like "
-                "'package.module:callable'"
-            )
-        interface = reader.get("interface", str, "wsgi", choices=("wsgi", "asgi"))
-        return WsgiOptions(app, interface, reader.where("app"))
+    read_options = staticmethod(read_wsgi_options)
 
     def asgi_app(self, spec) -> Any:
         """Return the app as ASGI, wrapping a WSGI app with a2wsgi."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from platform_core.config.schema import LoggingConfig
+from platform_core.config.types import LoggingConfig
 from platform_core.observability.context import current
 
 access_log = logging.getLogger("joule.request")

@@ -3,7 +3,7 @@
 Django requests get ``RequestContextMiddleware``; apps mounted outside
 Django (wsgi kind) get ``asgi_request_context``::
 
-    MIDDLEWARE = ["platform_core.gateway.routing.ServiceRoutingMiddleware",
+    MIDDLEWARE = ["platform_core.gateway.routing.urlconfs.ServiceRoutingMiddleware",
                   "platform_core.observability.requests.RequestContextMiddleware"]
     app = asgi_request_context(wsgi_app_as_asgi, "legacy")
 """
@@ -31,7 +31,7 @@ class RequestContextMiddleware:
         with request_context(service, request.headers) as context:
             request.id = context.request_id
             response = self.get_response(request)
-            response["X-Request-Id"] = context.request_id
+            response[REQUEST_ID_HEADER] = context.request_id
             log_request(request.method, request.path, response.status_code, started)
         return response
 

@@ -15,8 +15,8 @@ import logging
 from django.urls import re_path
 
 from platform_core import naming
+from platform_core.config.services import DbOptions
 from platform_core.entities import Entities
-from platform_core.kinds.db import DbOptions
 from platform_core.rest.views import (
     CollectionView,
     ItemView,

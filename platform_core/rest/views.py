@@ -19,6 +19,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from platform_core.config.services import DbOptions
 from platform_core.entities.entity import Entity
 from platform_core.entities.values import json_default
 from platform_core.exceptions import (
@@ -30,7 +31,6 @@ from platform_core.exceptions import (
     bad_request,
 )
 from platform_core.introspection import Relation, ReverseRelation
-from platform_core.kinds.db import DbOptions
 from platform_core.rest import pagination
 from platform_core.rest.openapi import EntitySchema
 from platform_core.rest.params import ListParams, parse_fields, parse_list, parse_only

@@ -30,11 +30,11 @@ import httpx
 
 from platform_core import exceptions as codes
 from platform_core.config import get_config
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 from platform_core.exceptions import AlreadyRegistered, APIError, NotRegistered
-from platform_core.gateway.forwarding import Upstream
-from platform_core.gateway.proxy import ReverseProxy
-from platform_core.gateway.ws_proxy import WebSocketProxy
+from platform_core.gateway.proxy.forwarding import Upstream
+from platform_core.gateway.proxy.http import ReverseProxy
+from platform_core.gateway.proxy.websocket import WebSocketProxy
 from platform_core.runtime import node
 from platform_core.runtime.static import static_files
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from platform_core.exceptions import APIError
-from platform_core.gateway.forwarding import target_path
+from platform_core.gateway.proxy.forwarding import target_path
 
 IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"public, max-age=0, must-revalidate"

@@ -8,7 +8,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
-from platform_core.db.schema import get_schema
+from platform_core.db.catalog import get_schema
 from platform_core.events import events
 from platform_core.registry import services
 

@@ -13,9 +13,9 @@ import pytest
 from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.services import GatewayOptions
+from platform_core.config.types import ServiceSpec
 from platform_core.gateway.compose import composed_openapi
-from platform_core.kinds.gateway import GatewayOptions
 from platform_core.testing import asgi_client, platform_client, register_temporarily
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ the same shape with other literals, which must get graphql-core's own answer.
 import pytest
 from graphql import validate
 
-from platform_core.graphql import views
+from platform_core.graphql import documents
 from tests.api.test_graphql import client, gql  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_a_new_literal_of_a_known_shape_is_not_validated_again(
         calls.append(args[1])
         return validate(*args, **kwargs)
 
-    monkeypatch.setattr(views, "validate", counted)
+    monkeypatch.setattr(documents, "validate", counted)
     skus = {
         gql(client, f"{{ getProductById(id: {i}) {{ sku }} }}")["data"][
             "getProductById"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_core.config.schema import LoggingConfig
+from platform_core.config.types import LoggingConfig
 from platform_core.observability.logs import build_logging
 from platform_core.testing import platform_client
 

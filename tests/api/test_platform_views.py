@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.kinds.wsgi import WsgiOptions
+from platform_core.config.services import WsgiOptions
+from platform_core.config.types import ServiceSpec
 from platform_core.testing import platform_client, register_temporarily
 
 

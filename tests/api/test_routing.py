@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import get_script_prefix
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.kinds.wsgi import WsgiOptions
+from platform_core.config.services import WsgiOptions
+from platform_core.config.types import ServiceSpec
 from platform_core.testing import platform_client, register_temporarily
 
 

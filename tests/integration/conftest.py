@@ -9,9 +9,9 @@ import pytest
 from django.db import connections
 
 from platform_core.config.reader import TableReader
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.services import DbOptions, read_db_options
+from platform_core.config.types import ServiceSpec
 from platform_core.db.connections import alias_for
-from platform_core.kinds.db import DbKind, DbOptions
 from platform_core.testing import register_temporarily
 from tests.databases import ENGINES, connection_alias, fresh_database
 
@@ -63,7 +63,7 @@ def configured_db_service(
     ``statements`` (SQL) create its tables; yields the spec.
     """
     reader = TableReader(tomllib.loads(toml), f"services/{service_id}/service.toml")
-    options = DbKind().read_options(reader, service_id)
+    options = read_db_options(reader, service_id)
     spec = make_db_service(tmp_path / service_id, url, service_id)
     spec = dataclasses.replace(
         spec, options=dataclasses.replace(options, connection=url)

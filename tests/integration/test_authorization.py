@@ -18,9 +18,9 @@ import pytest
 from django.db import connections
 
 from platform_core.config.reader import TableReader
+from platform_core.config.services import read_db_options
 from platform_core.db.connections import alias_for
 from platform_core.entities import entities
-from platform_core.kinds.db import DbKind
 from platform_core.testing import platform_client, register_temporarily
 from tests.databases import connection_alias, fresh_database
 from tests.integration.conftest import make_db_service
@@ -152,7 +152,7 @@ def headers_for(source: str, user: str | None) -> dict:
 
 def read_options(text: str):
     reader = TableReader(tomllib.loads(text), "services/shop/service.toml")
-    return DbKind().read_options(reader, "shop")
+    return read_db_options(reader, "shop")
 
 
 @pytest.fixture(params=sorted(SOURCES))
@@ -481,7 +481,7 @@ def test_put_cannot_move_a_row_to_another_workspace(shop):
 
 def test_a_rule_on_an_unknown_field_stops_the_start(tmp_path, django_db_blocker):
     from platform_core.exceptions import ConfigError
-    from platform_core.gateway.asgi import warm_up
+    from platform_core.gateway.routing.asgi import warm_up
     from platform_core.registry import ServiceRegistry
 
     text = (

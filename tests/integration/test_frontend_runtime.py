@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.kinds.frontend import FrontendOptions
+from platform_core.config.services import FrontendOptions
+from platform_core.config.types import ServiceSpec
 from platform_core.runtime import node
 from platform_core.runtime.frontends import FrontendRegistry, frontend_app
 

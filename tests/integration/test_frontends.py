@@ -20,7 +20,7 @@ import pytest_asyncio
 from channels.testing import WebsocketCommunicator
 
 from platform_core.asgi import application
-from platform_core.gateway.proxy import FixedUpstream, ReverseProxy
+from platform_core.gateway.proxy.http import FixedUpstream, ReverseProxy
 from platform_core.runtime.frontends import free_port
 
 pytestmark = pytest.mark.asyncio

@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 from websockets.sync.client import connect
 
+from platform_core.db.catalog import forget_schema
 from platform_core.db.connections import alias_for
-from platform_core.db.schema import forget_schema
 from platform_core.testing import live_server, platform_client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from drf_spectacular.validation import validate_schema
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.services import GatewayOptions, Upstream
+from platform_core.config.types import ServiceSpec
 from platform_core.gateway.compose import composed_openapi, forget_composition
-from platform_core.kinds.gateway import GatewayOptions, Upstream
 from platform_core.testing import asgi_client, platform_client, register_temporarily
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from django.db import connections
 from platform_core.db.connections import alias_for
 from platform_core.entities import entities
 from platform_core.exceptions import ConfigError
-from platform_core.graphql.schema import compose_schema, composed_schema
+from platform_core.graphql.root import compose_schema, composed_schema
 from platform_core.registry import services
 from platform_core.testing import register_temporarily
 from tests.databases import connection_alias, fresh_database
@@ -84,7 +84,7 @@ def test_colliding_entities_are_namespaced_by_service(two_services):
 
 
 def test_the_composed_schema_is_kept_until_a_schema_changes(two_services):
-    from platform_core.db.schema import forget_schema
+    from platform_core.db.catalog import forget_schema
 
     first = composed_schema(services)
     assert composed_schema(services) is first

@@ -15,9 +15,9 @@ import uuid
 import pytest
 from django.db import IntegrityError, connections, transaction
 
+from platform_core.db.catalog import load_schema
 from platform_core.db.connections import alias_for
 from platform_core.db.migrator import Migrator
-from platform_core.db.schema import load_schema
 from platform_core.db.tables import read_tables
 
 # One schema per engine; only the dialect differs (autoincrement keys, uuid,

@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from platform_core.authorization.ldap import ldap_settings
-from platform_core.config.schema import LdapConfig
+from platform_core.config.types import LdapConfig
 from platform_core.entities import entities
 from platform_core.models import UserClaims
 from platform_core.testing import skip_or_fail

@@ -157,7 +157,7 @@ def test_badly_named_migration_files_are_refused(tmp_path, names, message):
 
 
 def test_migrations_applied_by_another_process_are_noticed(db_service):
-    from platform_core.db.schema import MigrationWatch, get_schema
+    from platform_core.db.catalog import MigrationWatch, get_schema
     from platform_core.testing import platform_client
 
     write_migrations(

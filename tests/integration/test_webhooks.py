@@ -14,11 +14,10 @@ import pytest
 from django.db import connections
 
 from platform_core.config.reader import TableReader
+from platform_core.config.services import Webhook, read_db_options
 from platform_core.db.connections import alias_for
 from platform_core.entities import entities
-from platform_core.events.webhooks import Webhook
 from platform_core.exceptions import ConfigError
-from platform_core.kinds.db import DbKind
 from platform_core.testing import register_temporarily
 from tests.databases import connection_alias, fresh_database
 from tests.integration.conftest import make_db_service
@@ -183,13 +182,13 @@ def test_only_the_events_a_webhook_names_are_sent(receiver, shop):
 def test_webhook_config_errors_name_the_key(table, message):
     reader = TableReader({"webhooks": [table]}, "services/shop/service.toml")
     with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
-        DbKind().read_options(reader, "shop")
+        read_db_options(reader, "shop")
 
 
 def test_a_webhook_on_an_unknown_entity_fails_with_did_you_mean(
     receiver, shop, django_db_blocker
 ):
-    from platform_core.gateway.routing import urlconf_for
+    from platform_core.gateway.routing.urlconfs import urlconf_for
     from platform_core.registry import services
 
     shop(Webhook("psot", receiver.url))

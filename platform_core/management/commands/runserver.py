@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from platform_core.config import get_config
 from platform_core.db.migrator import apply_all
 from platform_core.exceptions import ConfigError
-from platform_core.gateway.asgi import start_services, warm_up
+from platform_core.gateway.routing.asgi import start_services, warm_up
 from platform_core.management.commands.services import Command as ServicesCommand
 from platform_core.runtime.frontends import frontends
 from platform_core.runtime.node import loopback_url

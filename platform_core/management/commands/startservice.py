@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from platform_core.config import get_config
 from platform_core.exceptions import ConfigError
-from platform_core.kinds import kinds
+from platform_core.registry import kinds
 from platform_core.scaffold import render_service, write_files
 
 

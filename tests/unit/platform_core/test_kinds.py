@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from platform_core.exceptions import AlreadyRegistered, NotRegistered
-from platform_core.kinds import Kind, KindRegistry, kinds
 from platform_core.kinds.db import DbKind
 from platform_core.kinds.frontend import FrontendKind
 from platform_core.kinds.gateway import GatewayKind
 from platform_core.kinds.service import ServiceKind
 from platform_core.kinds.wsgi import WsgiKind
+from platform_core.registry import Kind, KindRegistry, kinds
 
 
 class ReportKind(Kind):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 from platform_core.exceptions import AlreadyRegistered, NotRegistered, ServiceNotFound
 from platform_core.registry import Route, ServiceRegistry, is_platform_path
 

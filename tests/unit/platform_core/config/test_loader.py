@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_core.config import schema
+from platform_core.config import types
 from platform_core.config.loader import load_config
 from platform_core.exceptions import ConfigError
 
@@ -65,16 +65,16 @@ def test_empty_project_gets_every_default(tmp_path):
     config = load_config(project(tmp_path))
     assert config.root == tmp_path.resolve()
     assert config.entrypoint is None
-    assert config.server == schema.ServerConfig()
+    assert config.server == types.ServerConfig()
     assert config.server.port == 8000
-    assert config.logging == schema.LoggingConfig()
-    assert config.database == schema.DatabaseConfig()
-    assert config.channels == schema.ChannelsConfig()
+    assert config.logging == types.LoggingConfig()
+    assert config.database == types.DatabaseConfig()
+    assert config.channels == types.ChannelsConfig()
     assert config.services == ()
 
 
 def test_missing_joule_toml_means_defaults(tmp_path):
-    assert load_config(tmp_path).server == schema.ServerConfig()
+    assert load_config(tmp_path).server == types.ServerConfig()
 
 
 def test_service_id_and_prefix_default_to_the_folder(tmp_path):
@@ -115,8 +115,8 @@ def test_joule_toml_values_are_read(tmp_path):
         """
     config = load_config(project(tmp_path, joule, {"hello": SERVICE}))
     assert config.entrypoint == "hello"
-    assert config.server == schema.ServerConfig("0.0.0.0", 9000, 4, ("example.com",))
-    assert config.logging == schema.LoggingConfig("DEBUG", "text")
+    assert config.server == types.ServerConfig("0.0.0.0", 9000, 4, ("example.com",))
+    assert config.logging == types.LoggingConfig("DEBUG", "text")
 
 
 def test_prefix_merely_starting_like_a_reserved_one_is_allowed(tmp_path):
@@ -446,17 +446,17 @@ def test_ldap_and_channels_are_read_with_environment_overrides(tmp_path, monkeyp
         'claims = { WORKSPACE_ID = "departmentNumber" }\n'
     )
     config = load_config(project(tmp_path, joule))
-    assert config.ldap == schema.LdapConfig(
+    assert config.ldap == types.LdapConfig(
         server="ldap://127.0.0.1:389",
         user_search="ou=people,dc=x",
         group_search="ou=groups,dc=x",
         claims=(("WORKSPACE_ID", "departmentNumber"),),
     )
-    assert config.channels == schema.ChannelsConfig("redis://127.0.0.1:6379/1", "shop")
+    assert config.channels == types.ChannelsConfig("redis://127.0.0.1:6379/1", "shop")
     monkeypatch.setenv("REDIS_URL", "redis://10.0.0.1:6379/0")
     monkeypatch.setenv("JOULE_CHANNELS_PREFIX", "other")
     config = load_config(project(tmp_path, joule))
-    assert config.channels == schema.ChannelsConfig("redis://10.0.0.1:6379/0", "other")
+    assert config.channels == types.ChannelsConfig("redis://10.0.0.1:6379/0", "other")
     assert load_config(project(tmp_path)).ldap is None
 
 

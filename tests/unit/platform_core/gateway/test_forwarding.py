@@ -3,7 +3,7 @@
 import pytest
 
 from platform_core.exceptions import APIError
-from platform_core.gateway.forwarding import (
+from platform_core.gateway.proxy.forwarding import (
     Upstream,
     check_framing,
     header_map,

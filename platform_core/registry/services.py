@@ -14,13 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from platform_core.config.loader import COMPOSED_PATHS, RESERVED_PREFIXES
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.services import COMPOSED_PATHS, RESERVED_PREFIXES
+from platform_core.config.types import ServiceSpec
 from platform_core.exceptions import (
     AlreadyRegistered,
     ServiceNotFound,
     did_you_mean,
 )
+
+# An in-process caller (mesh, tests) may pin the Route; clients cannot set
+# this WSGI environ key or ASGI scope key.
+ROUTE_KEY = "joule.route"
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,9 @@ class ServiceRegistry:
 
         Its kind's extra prefixes (a gateway's upstreams) are routed to it too.
         """
-        from platform_core.kinds import kinds
-
         if spec.id in self._services:
             raise AlreadyRegistered(f"The service '{spec.id}' is already registered.")
-        prefixes = (spec.prefix, *kinds.get(spec.kind).extra_prefixes(spec))
+        prefixes = spec.prefixes
         for prefix, other in self._prefixes:
             if prefix in prefixes:
                 raise AlreadyRegistered(

@@ -2,7 +2,7 @@
 
 For drf-spectacular's command, which reads one URLconf::
 
-    python manage.py spectacular --urlconf platform_core.rest.schema_urls \\
+    python manage.py spectacular --urlconf platform_core.rest.document_urls \\
         --validate --fail-on-warn --file openapi.yml
 """
 
@@ -14,8 +14,7 @@ from django.urls import include, path
 def __getattr__(name: str):
     if name != "urlpatterns":
         raise AttributeError(name)
-    from platform_core.kinds import kinds
-    from platform_core.registry import services
+    from platform_core.registry import kinds, services
 
     return [
         path(spec.prefix.lstrip("/") + "/", include(kinds.get("db").urlpatterns(spec)))

@@ -14,11 +14,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.gateway.routing import ROUTE_KEY
-from platform_core.kinds import kinds
+from platform_core.config.types import ServiceSpec
+from platform_core.gateway.routing.urlconfs import ROUTE_KEY
 from platform_core.observability.requests import asgi_request_context
-from platform_core.registry import Route, ServiceRegistry, services
+from platform_core.registry import Route, ServiceRegistry, kinds, services
 
 logger = logging.getLogger("joule.router")
 

@@ -6,7 +6,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.test import RequestFactory
 
-from platform_core.gateway.errors import JsonErrorMiddleware
+from platform_core.exceptions import JsonErrorMiddleware
 
 
 def answer(exception):

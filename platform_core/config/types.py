@@ -115,7 +115,7 @@ class ServiceSpec:
 
     # id: unique; lower-case letters, digits and '-'; defaults to the folder.
     id: str
-    # kind: db | service | gateway | frontend | wsgi (see platform_core.kinds).
+    # kind: db | service | gateway | frontend | wsgi (see config.services).
     kind: str
     # prefix: where the service is mounted; defaults to "/<id>".
     prefix: str
@@ -123,7 +123,7 @@ class ServiceSpec:
     folder: Path
     # module: the Python module of the folder ("services.orders").
     module: str
-    # options: the kind's own settings, parsed by the kind.
+    # options: the kind's own settings (config.services reads them).
     options: Any = None
 
     def __hash__(self) -> int:
@@ -134,6 +134,14 @@ class ServiceSpec:
             cached = hash((*fields, self.options))
             object.__setattr__(self, "_hash", cached)
         return cached
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Return every prefix routed to it: its own, then its kind's extras.
+
+        A gateway's upstreams are extras (``GatewayOptions.extra_prefixes``).
+        """
+        return (self.prefix, *getattr(self.options, "extra_prefixes", ()))
 
     @property
     def label(self) -> str:

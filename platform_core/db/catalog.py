@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connections
 from django.dispatch import Signal
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 from platform_core.db.connections import alias_for
 from platform_core.db.migrator import PLATFORM_TABLES, Migrator
 from platform_core.db.models import build_schema
@@ -67,8 +67,11 @@ def _load_and_close(spec: ServiceSpec) -> Schema:
         connections[alias_for(spec)].close()
 
 
-def forget_schema(service_id: str) -> None:
-    """Drop the cached schema of a service; the next use reads it again."""
+def forget_schema(service_id: str, **kwargs) -> None:
+    """Drop the cached schema of a service; the next use reads it again.
+
+    Also a receiver of ``migrator.tables_changed`` (connected at start-up).
+    """
     for spec in [spec for spec in _schemas if spec.id == service_id]:
         del _schemas[spec]
     schema_forgotten.send(sender=None, service_id=service_id)

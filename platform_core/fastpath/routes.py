@@ -5,9 +5,10 @@ traffic. ``FastRoutes`` sits in front of the Django application: it resolves
 the path against the service's own URLconf (a service's urls.py still wins)
 and, when the match is a generated view, calls that view's method in a
 thread with a light request. That skips the WSGI bridge, eleven middleware
-and DRF's dispatch; the answer carries the headers they would have added, an
-X-Request-Id and the access log line. Errors are answered as the middleware
-would (APIError as is, a lost database 503, anything else 500).
+and DRF's dispatch; the answer carries the same envelope as Django's
+(``observability.envelope``: security headers, X-Request-Id, access log).
+Errors are answered by the same functions as the middleware's (APIError as
+is, a lost database 503, anything else 500).
 
 Where the view runs: SQLite reads run on the event loop's own thread, with
 the loop set aside for the call so Django treats it as the synchronous code
@@ -23,7 +24,7 @@ Everything else goes to Django unchanged: other methods, other views and
 entities whose hooks scope rows (the authorization plug-in gets Django's
 full request)::
 
-    application = FastRoutes(django_asgi_app)
+    application = FastRoutes(django_asgi_app, urlconf_for)
 """
 
 from __future__ import annotations
@@ -43,20 +44,21 @@ from django.db import connections
 from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
+from platform_core import exceptions as errors
 from platform_core.db.connections import alias_for
 from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
-from platform_core.gateway import errors
-from platform_core.gateway.routing import ROUTE_KEY, urlconf_for
-from platform_core.graphql.views import (
-    LimitedGraphQLView,
-    answer_known,
-    known_request,
-)
+from platform_core.fastpath.graphql import answer_known, known_request
+from platform_core.fastpath.turns import off_loop, write_in_turn
+from platform_core.graphql.views import LimitedGraphQLView
 from platform_core.observability.context import request_context
+from platform_core.observability.envelope import (
+    check_middleware,
+    request_id_header,
+    security_headers,
+)
 from platform_core.observability.logs import log_request
-from platform_core.registry import ServiceRegistry, services
-from platform_core.rest.turns import off_loop, write_in_turn
+from platform_core.registry import ROUTE_KEY, ServiceRegistry, services
 from platform_core.rest.views import (
     CollectionView,
     EntityView,
@@ -100,34 +102,29 @@ def _query(query_string: bytes) -> QueryDict:
     return QueryDict(query_string)
 
 
-def _static_headers() -> list[tuple[bytes, bytes]]:
-    """Return the headers Django's security middleware adds to every answer."""
-    headers = {"X-Frame-Options": settings.X_FRAME_OPTIONS}
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers["X-Content-Type-Options"] = "nosniff"
-    if settings.SECURE_REFERRER_POLICY:
-        policy = settings.SECURE_REFERRER_POLICY
-        headers["Referrer-Policy"] = (
-            policy if isinstance(policy, str) else ",".join(policy)
-        )
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers["Cross-Origin-Opener-Policy"] = (
-            settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
-        )
-    return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-
-
 class FastRoutes:
     """ASGI app: generated reads and inserts here, everything else to ``app``."""
 
     def __init__(
-        self, app: Any, registry: ServiceRegistry = services, threads: int = 8
+        self,
+        app: Any,
+        urlconf_for: Callable[[Any], Any],
+        registry: ServiceRegistry = services,
+        threads: int = 8,
     ) -> None:
+        """Serve in front of ``app``; ``urlconf_for(spec)`` is a service's
+        URLconf (the router's), resolved here as Django would.
+
+        Raise ConfigError when ``MIDDLEWARE`` holds an entry whose effect
+        the fast path does not reproduce (``envelope.check_middleware``).
+        """
+        check_middleware(settings.MIDDLEWARE)
+        security_headers.cache_clear()  # settings may differ from the last app's
         self.app = app
+        self.urlconf_for = urlconf_for
         self.registry = registry
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="joule-rest")
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="joule-sqlite-writer")
-        self._headers: list[tuple[bytes, bytes]] | None = None
         self._targets: dict[tuple[str, str, str], tuple] = {}
 
     def close(self) -> None:
@@ -221,7 +218,7 @@ class FastRoutes:
         route = scope.get(ROUTE_KEY) or self.registry.match(path)
         if route is None or route.spec.kind != "db":
             return None
-        patterns = urlconf_for(route.spec).__dict__.get("urlpatterns")
+        patterns = self.urlconf_for(route.spec).__dict__.get("urlpatterns")
         if patterns is None:
             # Not built yet (start-up, or the schema changed): building reads
             # the database, which Django does in its own thread.
@@ -237,7 +234,7 @@ class FastRoutes:
         return found
 
     def _resolve(self, route, path: str, scope: dict) -> tuple | None:
-        urlconf = urlconf_for(route.spec)
+        urlconf = self.urlconf_for(route.spec)
         try:
             match = get_resolver(urlconf).resolve(path[len(route.prefix) :] or "/")
         except Resolver404:
@@ -293,13 +290,11 @@ class FastRoutes:
         return response.status_code, extra, response.content
 
     async def _send(self, send, status, extra, content, request_id: str) -> None:
-        if self._headers is None:
-            self._headers = _static_headers()
         headers = [
             *extra,
-            *self._headers,
+            *security_headers(),
             (b"content-length", str(len(content)).encode()),
-            (b"x-request-id", request_id.encode()),
+            request_id_header(request_id),
         ]
         await send(
             {"type": "http.response.start", "status": status, "headers": headers}

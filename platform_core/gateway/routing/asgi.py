@@ -1,8 +1,9 @@
 """Build the platform's ASGI application: HTTP and websockets, every service.
 
-``platform_core.asgi`` calls this once Django is set up::
+``platform_core.asgi`` asks for this process's application once Django is
+set up; the mesh asks for the same one::
 
-    application = build_application()
+    application = platform_application()
     # PlatformRouter(ProtocolTypeRouter({"http": Django,
     #                                    "websocket": Channels URLRouter}))
 """
@@ -14,12 +15,12 @@ import logging
 import time
 from typing import Any
 
-from platform_core.kinds import kinds
-from platform_core.registry import ServiceRegistry, services
+from platform_core.registry import ServiceRegistry, kinds, services
 
 logger = logging.getLogger("joule.asgi")
 # Seconds a server start waits for the processes services run (frontends).
 START_WAIT = 60.0
+_application: list = []
 
 
 def websocket_urlpatterns(registry: ServiceRegistry = services) -> list:
@@ -53,9 +54,9 @@ def warm_up(registry: ServiceRegistry = services) -> None:
     from django.db import connections
     from django.urls import get_resolver
 
-    from platform_core.db.schema import migration_watch
+    from platform_core.db.catalog import migration_watch
     from platform_core.exceptions import ConfigError
-    from platform_core.gateway.routing import urlconf_for
+    from platform_core.gateway.routing.urlconfs import urlconf_for
 
     for spec in registry:
         try:
@@ -131,14 +132,15 @@ def build_application() -> Any:
     from channels.routing import ProtocolTypeRouter, URLRouter
     from django.core.wsgi import get_wsgi_application
 
-    from platform_core.gateway.router import PlatformRouter
-    from platform_core.rest.fast import FastRoutes
+    from platform_core.fastpath.routes import FastRoutes
+    from platform_core.gateway.routing.router import PlatformRouter
+    from platform_core.gateway.routing.urlconfs import urlconf_for
 
     # Django's HTTP side runs on a2wsgi's thread pool: per request this costs
     # far less than Django's ASGI handler (measured: ~4x the requests per
     # second under uvicorn workers), and each pool thread keeps its own
     # database connection. Websockets stay on Channels. The generated API's
-    # reads and inserts skip Django's request cycle (rest.fast).
+    # reads and inserts skip Django's request cycle (fastpath).
     django_app = WSGIMiddleware(get_wsgi_application(), workers=16)
     return PlatformRouter(
         FastRoutes(
@@ -149,8 +151,16 @@ def build_application() -> Any:
                         URLRouter(websocket_urlpatterns())
                     ),
                 }
-            )
+            ),
+            urlconf_for,
         ),
         on_startup=start_up,
         on_shutdown=shut_down,
     )
+
+
+def platform_application() -> Any:
+    """Return this process's ASGI application, built on first use."""
+    if not _application:
+        _application.append(build_application())
+    return _application[0]

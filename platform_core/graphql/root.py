@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import graphene
 
 from platform_core import naming
+from platform_core.config.services import DbOptions
 from platform_core.entities import Entities, Entity
 from platform_core.exceptions import INVALID_VALUE, ConfigError, bad_request
 from platform_core.graphql.converter import input_scalar
@@ -38,7 +39,6 @@ from platform_core.graphql.loaders import (
 )
 from platform_core.graphql.subscriptions import subscription_fields
 from platform_core.graphql.types import SchemaTypes
-from platform_core.kinds.db import DbOptions
 
 
 def _list_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
@@ -249,8 +249,8 @@ def composed_schema(specs) -> graphene.Schema:
 
     Kept until one of their schemas is read again (tables changed).
     """
-    from platform_core.db.schema import get_schema
-    from platform_core.kinds import kinds
+    from platform_core.db.catalog import get_schema
+    from platform_core.entities import hooks_for
 
     db_specs = [spec for spec in specs if spec.kind == "db"]
     schemas = tuple(get_schema(spec) for spec in db_specs)
@@ -261,7 +261,7 @@ def composed_schema(specs) -> graphene.Schema:
         # Each service's authorization rules apply, as on its own /graphql.
         composed = compose_schema(
             [
-                (Entities(s, kinds.get("db").entity_hooks(spec)), spec.options)
+                (Entities(s, hooks_for(spec)), spec.options)
                 for s, spec in zip(schemas, db_specs, strict=True)
             ]
         )

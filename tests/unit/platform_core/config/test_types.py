@@ -3,7 +3,7 @@
 import dataclasses
 from pathlib import Path
 
-from platform_core.config.schema import ServiceSpec
+from platform_core.config.types import ServiceSpec
 
 
 def spec(**changes) -> ServiceSpec:

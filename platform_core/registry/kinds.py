@@ -1,14 +1,14 @@
-"""The ``Kind`` extension point and the registry of kinds.
+"""The ``Kind`` extension point and the registry ``kinds``.
 
 A kind says how a service of that kind is configured, served and checked.
-Each kind is a ``Kind`` subclass registered on ``kinds``; later features
-add kinds without touching the others::
+Each kind is a ``Kind`` subclass registered on ``kinds``; the platform
+registers the built-in ones (``platform_core.kinds``) at start-up, and a
+project may add its own::
 
     class Kind:                      # override what applies
         name = "wsgi"
         def read_options(self, reader): ...   # keys of service.toml
         def asgi_app(self, spec): ...         # served outside Django
-        def extra_prefixes(self, spec): ...   # more prefixes (upstreams)
         def start(self, spec): ...            # at server start (processes)
         def check_ready(self, spec): ...      # -> (ready, detail)
 """
@@ -22,7 +22,7 @@ from platform_core.exceptions import AlreadyRegistered, NotRegistered, did_you_m
 
 if TYPE_CHECKING:
     from platform_core.config.reader import TableReader
-    from platform_core.config.schema import ServiceSpec
+    from platform_core.config.types import ServiceSpec
 
 
 def import_optional(module: str) -> Any | None:
@@ -73,16 +73,8 @@ class Kind:
         """Return an ASGI app serving the prefix outside Django, or None."""
         return None
 
-    def extra_prefixes(self, spec: ServiceSpec) -> tuple[str, ...]:
-        """Return prefixes the service also serves, outside Django.
-
-        Each is routed like a service prefix (a gateway's upstreams) and
-        served by ``extra_asgi_app``.
-        """
-        return ()
-
     def extra_asgi_app(self, spec: ServiceSpec, prefix: str) -> Any:
-        """Return the ASGI app serving ``prefix``, one of ``extra_prefixes``.
+        """Return the ASGI app serving ``prefix``, one of ``spec.prefixes``.
 
         Raise LookupError when the service has no such prefix.
         """
@@ -150,3 +142,6 @@ class KindRegistry:
     def names(self) -> tuple[str, ...]:
         """Return the registered kind names in registration order."""
         return tuple(self._kinds)
+
+
+kinds = KindRegistry()

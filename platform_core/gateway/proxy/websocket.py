@@ -24,8 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from platform_core import exceptions as codes
 from platform_core.exceptions import APIError
-from platform_core.gateway.forwarding import request_headers, target_path
-from platform_core.gateway.proxy import UpstreamSource
+from platform_core.gateway.proxy.forwarding import (
+    UpstreamSource,
+    request_headers,
+    target_path,
+)
 
 logger = logging.getLogger("joule.proxy")
 # Set by the websocket client library itself from its own arguments.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from platform_core import exceptions as codes
@@ -302,3 +303,21 @@ def _local(upstream: Upstream) -> set[str]:
 def _percent_encode(raw: bytes) -> bytes:
     """Percent-encode bytes that may not appear raw in a request target."""
     return re.sub(rb"[^\x21-\x7e]", lambda m: b"%%%02X" % m.group()[0], raw)
+
+
+class UpstreamSource(Protocol):
+    """Where a proxy sends requests; may change between requests."""
+
+    async def upstream(self) -> Upstream:
+        """Return the upstream; raise APIError (503) while there is none."""
+
+
+class FixedUpstream:
+    """An upstream at a fixed base URL, e.g. a gateway's ``[[upstreams]]``."""
+
+    def __init__(self, url: str) -> None:
+        self.fixed = Upstream.from_url(url)
+
+    async def upstream(self) -> Upstream:
+        """Return the configured upstream."""
+        return self.fixed

@@ -24,20 +24,18 @@ from django.urls import (
 from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.gateway import errors
-from platform_core.kinds import kinds
-from platform_core.registry import Route, services
+from platform_core import exceptions as errors
+from platform_core.config.types import ServiceSpec
+from platform_core.registry import ROUTE_KEY, Route, kinds, services
 
 # An in-process caller (mesh, tests) may pin the Route; clients cannot set
 # this WSGI environ key or ASGI scope key.
-ROUTE_KEY = "joule.route"
 
 
 class ServiceURLConf:
     """The URLconf of one service: its patterns and JSON error handlers."""
 
-    handler400 = staticmethod(errors.bad_request)
+    handler400 = staticmethod(errors.rejected_request)
     handler403 = staticmethod(errors.permission_denied)
     handler404 = staticmethod(errors.page_not_found)
     handler500 = staticmethod(errors.server_error)

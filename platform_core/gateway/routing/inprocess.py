@@ -16,8 +16,8 @@ import httpx
 from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.urls import get_script_prefix, get_urlconf, set_script_prefix, set_urlconf
 
-from platform_core.gateway.routing import ROUTE_KEY
-from platform_core.gateway.wsgi_mount import PlatformWSGI
+from platform_core.gateway.routing.urlconfs import ROUTE_KEY
+from platform_core.gateway.routing.wsgi_mount import PlatformWSGI
 from platform_core.registry import Route
 
 

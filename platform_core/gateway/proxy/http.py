@@ -20,14 +20,15 @@ import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
-from typing import Protocol
 
 import httpx
 
 from platform_core import exceptions as codes
 from platform_core.exceptions import APIError
-from platform_core.gateway.forwarding import (
+from platform_core.gateway.proxy.forwarding import (  # noqa: F401
+    FixedUpstream,
     Upstream,
+    UpstreamSource,
     check_framing,
     header_map,
     request_headers,
@@ -37,24 +38,6 @@ from platform_core.gateway.forwarding import (
 
 logger = logging.getLogger("joule.proxy")
 CONNECT_TIMEOUT = 5.0
-
-
-class UpstreamSource(Protocol):
-    """Where a proxy sends requests; may change between requests."""
-
-    async def upstream(self) -> Upstream:
-        """Return the upstream; raise APIError (503) while there is none."""
-
-
-class FixedUpstream:
-    """An upstream at a fixed base URL, e.g. a gateway's ``[[upstreams]]``."""
-
-    def __init__(self, url: str) -> None:
-        self.fixed = Upstream.from_url(url)
-
-    async def upstream(self) -> Upstream:
-        """Return the configured upstream."""
-        return self.fixed
 
 
 async def send_error(send: Callable, error: APIError, headers=()) -> None:
@@ -211,27 +194,3 @@ async def request_body(receive: Callable) -> AsyncIterator[bytes]:
 async def _disconnected(receive: Callable) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-def upstream_app(upstream) -> Callable:
-    """Return the ASGI app proxying a gateway's upstream: HTTP and websockets.
-
-    ``upstream`` is a ``kinds.gateway.Upstream``; its URL and timeout come
-    from the configuration only.
-    """
-    from platform_core.gateway.ws_proxy import WebSocketProxy
-
-    source = FixedUpstream(upstream.url)
-    name = f"The upstream {upstream.prefix}"
-    http = ReverseProxy(source, timeout=upstream.timeout, name=name)
-    websocket = WebSocketProxy(
-        source, open_timeout=min(upstream.timeout, 10.0), name=name
-    )
-
-    async def app(scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http":
-            await http(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await websocket(scope, receive, send)
-
-    return app

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from platform_core.config.schema import ServiceSpec
-from platform_core.gateway.routing import ROUTE_KEY
-from platform_core.kinds import kinds
+from platform_core.config.types import ServiceSpec
+from platform_core.gateway.routing.urlconfs import ROUTE_KEY
 from platform_core.observability.requests import wsgi_request_context
-from platform_core.registry import ServiceRegistry, services
+from platform_core.registry import ServiceRegistry, kinds, services
 
 
 class PlatformWSGI:

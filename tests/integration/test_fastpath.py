@@ -14,7 +14,7 @@ from django.db import connections
 
 from platform_core.db.connections import alias_for
 from platform_core.entities import Entity, EntityHooks, entities
-from platform_core.rest import fast
+from platform_core.fastpath import routes as fastpath
 from platform_core.testing import asgi_client, platform_client
 from tests.databases import postgres_down
 
@@ -130,9 +130,9 @@ def test_entities_whose_hooks_scope_rows_never_take_the_fast_route(shop):
 
     scoped = entities("shop", hooks=OwnRows())["item"]
     plain = entities("shop")["item"]
-    assert fast._unscoped(type("V", (), {"entity": plain})) is True
-    assert fast._unscoped(type("V", (), {"entity": scoped})) is False
-    assert fast._unscoped(type("V", (), {"entity": plain, "parent": scoped})) is False
+    assert fastpath._unscoped(type("V", (), {"entity": plain})) is True
+    assert fastpath._unscoped(type("V", (), {"entity": scoped})) is False
+    assert fastpath._unscoped(type("V", (), {"entity": plain, "parent": scoped})) is False
 
 
 # Reads compiled once per shape: the second read of a shape runs the kept SQL
@@ -243,7 +243,7 @@ def test_a_database_that_goes_away_is_a_503_and_recovery_needs_no_restart(
 def test_routes_not_built_yet_are_built_by_django_then_served_fast(
     shop, django_requests
 ):
-    from platform_core.gateway.routing import forget_urlconfs
+    from platform_core.gateway.routing.urlconfs import forget_urlconfs
 
     forget_urlconfs(service_id="shop")  # as after a schema change
     with asgi_client(base_url="http://testserver/shop") as client:
@@ -256,7 +256,7 @@ def test_routes_not_built_yet_are_built_by_django_then_served_fast(
 
 @pytest.mark.parametrize("engine", ["postgresql"])
 def test_a_database_down_before_the_routes_are_built_is_a_503(shop, database_url):
-    from platform_core.db.schema import forget_schema
+    from platform_core.db.catalog import forget_schema
 
     name = database_url.rsplit("/", 1)[1]
     forget_schema("shop")  # the routes must read the tables again
