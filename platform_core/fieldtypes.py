@@ -1,0 +1,1 @@
+"""What each column type means, in one table (filled in below)."""
