@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from platform_core.config.authorization import (  # noqa: F401
     COMPARISONS,
+    MissingClaim,
     OPERATORS,
     Condition,
     normalize,
@@ -31,10 +32,6 @@ from platform_core.introspection import ModelInfo
 
 _LOOKUPS = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
 NOTHING = Q(pk__in=[])
-
-
-class MissingClaim(Exception):
-    """The caller lacks a claim a condition needs: the condition denies."""
 
 
 def _typed(info: ModelInfo, condition: Condition, value: Any) -> Any:

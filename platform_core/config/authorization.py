@@ -48,6 +48,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _QUOTED = re.compile(r"""^(['"])(.*)\1$""")
 
 
+class MissingClaim(Exception):
+    """The caller lacks a claim a condition needs: the condition denies."""
+
+
 def normalize(name: str) -> str:
     """Return a claim name as compared: upper case, ``-`` as ``_``, no prefix."""
     name = name.upper().replace("-", "_")
@@ -107,17 +111,17 @@ def parse_checks(checks: Any, where: str) -> tuple[Condition, ...]:
     if not isinstance(checks, Mapping) or not checks:
         raise ConfigError(f"{where}: checks must be a table of field = claim")
     conditions = []
-    for field, check in checks.items():
+    for column, check in checks.items():
         pairs = check.items() if isinstance(check, Mapping) else [("eq", check)]
         for op, claim in pairs:
             if op not in COMPARISONS and op not in ("in", "nin"):
                 raise ConfigError(
-                    f"{where}: unknown operator {op!r} for {field!r}; use one of "
+                    f"{where}: unknown operator {op!r} for {column!r}; use one of "
                     f"{', '.join([*COMPARISONS, 'in', 'nin'])}"
                 )
             if not isinstance(claim, str) or not claim:
-                raise ConfigError(f"{where}: {field}.{op} must name a claim")
-            conditions.append(Condition(field, op, normalize(claim.lstrip("$"))))
+                raise ConfigError(f"{where}: {column}.{op} must name a claim")
+            conditions.append(Condition(column, op, normalize(claim.lstrip("$"))))
     return tuple(conditions)
 
 
