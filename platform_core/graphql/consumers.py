@@ -26,7 +26,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from graphql import (
     GraphQLError,
     OperationType,
-    execute,
     parse,
     validate,
 )
@@ -37,7 +36,7 @@ from platform_core.authorization.identity import Credentials, current
 from platform_core.config import get_config
 from platform_core.events.layer import EventHub, group_name, publisher
 from platform_core.exceptions import APIError
-from platform_core.graphql.execution import formatted_result
+from platform_core.graphql.execution import formatted_result, run_document
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
     SubscriptionDelivery,
@@ -312,12 +311,12 @@ class GraphQLTransportWSConsumer(SubscriptionDelivery, AsyncWebsocketConsumer):
 
     async def _answer_once(self, operation_id: str, document, payload: dict) -> None:
         """Run a query or mutation in a thread; send ``next`` and ``complete``."""
-        result = await in_thread(execute)(
-            self.schema.graphql_schema,
+        result = await in_thread(run_document)(
+            self.schema,
             document,
+            payload.get("variables"),
+            payload.get("operationName"),
             context_value=self._context(),
-            variable_values=payload.get("variables"),
-            operation_name=payload.get("operationName"),
         )
         if self.operations.pop(operation_id, "gone") is None:
             await self._send(

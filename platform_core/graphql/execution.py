@@ -190,14 +190,15 @@ def run_document(
     operation_name: str | None = None,
     **kwargs: Any,
 ) -> ExecutionResult:
-    """Execute a parsed, validated ``document`` on graphene ``schema``.
+    """Execute a parsed, validated ``document`` on ``schema`` (graphene's or
+    graphql-core's).
 
     Resolvers are synchronous and plain leaf fields take ``LeanExecution``'s
     shortcut; ``kwargs`` go to graphql-core's ``execute`` (root_value,
     context_value, middleware).
     """
     return execute(
-        schema.graphql_schema,
+        getattr(schema, "graphql_schema", schema),
         document,
         variable_values=variables,
         operation_name=operation_name,

@@ -28,12 +28,12 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     GraphQLSchema,
-    execute,
 )
 from graphql.language import DocumentNode
 
 from platform_core.entities import Entity
 from platform_core.entities.values import to_python
+from platform_core.graphql.execution import formatted_result, run_document
 from platform_core.graphql.loaders import check_selection, field_nodes, prefetch
 from platform_core.introspection import ModelInfo
 
@@ -133,13 +133,13 @@ def run(
     schema: GraphQLSchema, plan_: SubscriptionPlan, row: dict, context: Any
 ) -> ExecutionResult:
     """Execute a subscription for one event's row."""
-    return execute(
+    return run_document(
         schema,
         plan_.document,
+        plan_.variables,
+        plan_.operation_name,
         root_value=row,
         context_value=context,
-        variable_values=plan_.variables,
-        operation_name=plan_.operation_name,
     )
 
 
@@ -255,6 +255,4 @@ class SubscriptionDelivery:
             result = await in_thread(run)(schema, subscription, row, self._context())
         else:
             result = run(schema, subscription, row, self._context())
-        from platform_core.graphql.execution import formatted_result
-
         return orjson.dumps(formatted_result(result)).decode()
