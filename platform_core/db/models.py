@@ -20,6 +20,7 @@ from django.utils import timezone
 from platform_core import naming
 from platform_core.config.types import ServiceSpec
 from platform_core.db.tables import Column, Table
+from platform_core.fieldtypes import fieldtypes
 from platform_core.introspection import (
     FieldInfo,
     ModelInfo,
@@ -88,7 +89,7 @@ def _field(column: Column, primary: bool) -> models.Field:
         return ArrayField(_base_field(column.array_of), **kwargs)
     if column.field_type == "CharField" and not column.max_length:
         return models.TextField(**kwargs)
-    cls = getattr(models, column.field_type, models.TextField)
+    cls = fieldtypes.field_class(column.field_type) or models.TextField
     if column.field_type == "CharField":
         kwargs["max_length"] = column.max_length
     if column.field_type == "DateTimeField":
@@ -107,7 +108,7 @@ def _base_field(field_type: str | None) -> models.Field:
         return models.DecimalField(max_digits=65, decimal_places=30)
     if field_type == "CharField":
         return models.TextField()
-    return getattr(models, field_type or "TextField", models.TextField)()
+    return (fieldtypes.field_class(field_type or "TextField") or models.TextField)()
 
 
 def _build_model(

@@ -1,8 +1,9 @@
 """Read the tables and views of a database into plain descriptions.
 
 Django's introspection API answers per engine; this module adds what it
-lacks (PostgreSQL array element types, MariaDB ``tinyint(1)`` booleans) and
-returns frozen ``Table`` descriptions that ``db.models`` turns into models::
+lacks (PostgreSQL array element types, MariaDB ``tinyint(1)`` booleans, the
+database types registered in ``fieldtypes``) and returns frozen ``Table``
+descriptions that ``db.models`` turns into models::
 
     with connection.cursor() as cursor:
         for table in read_tables(connection, cursor, names={"orders"}):
@@ -15,6 +16,8 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from platform_core.fieldtypes import fieldtypes
 
 logger = logging.getLogger("joule.db")
 
@@ -161,6 +164,7 @@ def _read_table(connection, cursor, name: str, view: bool, extras: dict) -> Tabl
 def _column(connection, table: str, row, extras: dict) -> Column:
     array_of = extras.get("arrays", {}).get((table, row.name))
     field_type, size, scale = _declared(connection, row)
+    field_type = _registered(connection, row, extras) or field_type
     if (table, row.name) in extras.get("booleans", ()):
         field_type = "BooleanField"
     if array_of is not None:
@@ -218,6 +222,22 @@ def _declared(connection, row) -> tuple[str | None, int | None, int | None]:
         return field_type, row.precision, row.scale
     size = row.display_size or row.internal_size
     return field_type, size if size and size > 0 else None, None
+
+
+def _registered(connection, row, extras: dict) -> str | None:
+    """Return the field class ``fieldtypes`` registers for the column's type.
+
+    Registered database types (``db_types=("inet",)``) win over Django's
+    reading of the column.
+    """
+    if not fieldtypes.db_types:
+        return None
+    if connection.vendor == "postgresql":  # type codes are OIDs
+        return extras.get("types", {}).get(row.type_code)
+    if connection.vendor == "sqlite":
+        match = _SIZE_RE.match(str(row.type_code).lower())
+        return match and fieldtypes.column_field_type(match[1])
+    return fieldtypes.column_field_type(getattr(row, "data_type", None) or "")
 
 
 def _sqlite_description(connection, cursor, table: str) -> list:
@@ -279,12 +299,22 @@ def _postgresql_extras(cursor) -> dict:
         "SELECT table_name, column_name, udt_name FROM information_schema.columns "
         "WHERE table_schema = ANY(current_schemas(false)) AND data_type = 'ARRAY'"
     )
-    return {
+    extras: dict = {
         "arrays": {
-            (table, column): PG_ARRAY_ELEMENTS.get(udt[1:], "TextField")
+            (table, column): fieldtypes.column_field_type(udt[1:])
+            or PG_ARRAY_ELEMENTS.get(udt[1:], "TextField")
             for table, column, udt in cursor.fetchall()
         }
     }
+    if fieldtypes.db_types:
+        cursor.execute(
+            "SELECT oid, typname FROM pg_type WHERE typname = ANY(%s)",
+            [list(fieldtypes.db_types)],
+        )
+        extras["types"] = {
+            oid: fieldtypes.column_field_type(name) for oid, name in cursor.fetchall()
+        }
+    return extras
 
 
 def _mysql_extras(cursor) -> dict:

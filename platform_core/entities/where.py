@@ -21,32 +21,25 @@ from platform_core.exceptions import (
     INVALID_VALUE,
     UNKNOWN_FIELD,
     UNKNOWN_OPERATOR,
+    APIError,
     bad_request,
     did_you_mean,
 )
+from platform_core.fieldtypes import (
+    OPERATORS,
+    SCALAR_OPERATORS,  # noqa: F401  (re-exported)
+    fieldtypes,
+)
 from platform_core.introspection import FieldInfo, ModelInfo
 
-ARRAY_OPERATORS = {
+# Array operators -> ORM lookups (django.contrib.postgres).
+ARRAY_LOOKUPS = {
     "contains": "contains",
     "contained": "contained_by",
     "overlaps": "overlap",
     "any": "any",
     "all": "all",
 }
-SCALAR_OPERATORS = (
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "like",
-    "ilike",
-    "in",
-    "nin",
-    "isNull",
-)
-OPERATORS = SCALAR_OPERATORS + tuple(ARRAY_OPERATORS)
 
 
 def get_field(info: ModelInfo, name: str, where: str) -> FieldInfo:
@@ -95,16 +88,8 @@ def _compare(lookup: str) -> Callable:
     return build
 
 
-TEXT_TYPES = {"CharField", "TextField", "UUIDField", "SlugField", "EmailField"}
-
-
 def _like(lookup: str) -> Callable:
     def build(field, value, from_text):
-        if field.field_type not in TEXT_TYPES:
-            raise bad_request(
-                UNKNOWN_OPERATOR,
-                f'"{lookup}" works on text fields; "{field.name}" is not one',
-            )
         if not isinstance(value, str):
             raise bad_request(INVALID_VALUE, f'"{field.name}.{lookup}" needs a string')
         return Q(**{f"{field.attname}__{lookup}": value})
@@ -131,11 +116,6 @@ def _is_null(field, value, from_text):
 
 def _array(lookup: str) -> Callable:
     def build(field, value, from_text):
-        if field.field_type != "ArrayField":
-            raise bad_request(
-                UNKNOWN_OPERATOR,
-                f'Operator for arrays used on "{field.name}", which is not an array',
-            )
         if lookup in ("any", "all"):
             element = field.element()
             return Q(
@@ -158,8 +138,22 @@ BUILDERS: dict[str, Callable[[FieldInfo, Any, bool], Q]] = {
     "in": _in,
     "nin": _nin,
     "isNull": _is_null,
-    **{op: _array(lookup) for op, lookup in ARRAY_OPERATORS.items()},
+    **{op: _array(lookup) for op, lookup in ARRAY_LOOKUPS.items()},
 }
+
+
+def _not_allowed(field: FieldInfo, op: str) -> APIError:
+    """Return the 400 for an operator the field's type does not allow."""
+    if op in ("like", "ilike"):
+        message = f'"{op}" works on text fields; "{field.name}" is not one'
+    elif op in ARRAY_LOOKUPS:
+        message = f'Operator for arrays used on "{field.name}", which is not an array'
+    else:
+        allowed = ", ".join(fieldtypes.operators(field))
+        message = (
+            f'Operator "{op}" does not apply to "{field.name}". Operators: {allowed}.'
+        )
+    return bad_request(UNKNOWN_OPERATOR, message)
 
 
 def build_where(
@@ -189,6 +183,8 @@ def build_where(
                     f'"{name}". Operators: {", ".join(OPERATORS)}.'
                     + did_you_mean(op, OPERATORS),
                 )
+            if op not in fieldtypes.operators(field):
+                raise _not_allowed(field, op)
             q &= BUILDERS[op](field, value, from_text)
     return q
 

@@ -1,7 +1,8 @@
-"""Column types -> GraphQL scalars, as one dispatch table.
+"""Column types -> GraphQL scalars, read from the field-type table.
 
 Outputs use rich scalars (DateTime); inputs take the same text the REST API
-takes (ISO dates, decimal strings), checked by ``entities.values``::
+takes (ISO dates, decimal strings), checked by ``entities.values``. Each
+column type's scalars are entries of ``platform_core.fieldtypes``::
 
     output_scalar(info.fields["createdAt"])   # graphene.DateTime
     input_scalar(info.fields["price"])        # graphene.String
@@ -9,52 +10,17 @@ takes (ISO dates, decimal strings), checked by ``entities.values``::
 
 from __future__ import annotations
 
-import graphene
-from graphene.types.generic import GenericScalar
+from typing import Any
 
+from platform_core.fieldtypes import fieldtypes
 from platform_core.introspection import FieldInfo
 
-_INT = {
-    "AutoField",
-    "IntegerField",
-    "SmallIntegerField",
-    "SmallAutoField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-}
-_BIG = {"BigAutoField", "BigIntegerField", "PositiveBigIntegerField"}
-_OUTPUT = {
-    "FloatField": graphene.Float,
-    "BooleanField": graphene.Boolean,
-    "DateTimeField": graphene.DateTime,
-    "DateField": graphene.Date,
-    "TimeField": graphene.Time,
-    "JSONField": GenericScalar,
-}
-_INPUT = {
-    "FloatField": graphene.Float,
-    "BooleanField": graphene.Boolean,
-    "JSONField": GenericScalar,
-}
 
-
-def _scalar(field: FieldInfo, table: dict) -> type:
-    if field.field_type in _INT:
-        return graphene.Int
-    if field.field_type in _BIG:
-        return graphene.BigInt
-    return table.get(field.field_type, graphene.String)
-
-
-def output_scalar(field: FieldInfo) -> type:
+def output_scalar(field: FieldInfo) -> Any:
     """Return the scalar of a field's values in answers."""
-    if field.field_type == "ArrayField":
-        return graphene.List(_scalar(field.element(), _OUTPUT))
-    return _scalar(field, _OUTPUT)
+    return fieldtypes.output_scalar(field)
 
 
-def input_scalar(field: FieldInfo) -> type:
+def input_scalar(field: FieldInfo) -> Any:
     """Return the scalar of a field's values in arguments."""
-    if field.field_type == "ArrayField":
-        return graphene.List(_scalar(field.element(), _INPUT))
-    return _scalar(field, _INPUT)
+    return fieldtypes.input_scalar(field)

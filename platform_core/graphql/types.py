@@ -15,7 +15,7 @@ import graphene
 from platform_core import naming
 from platform_core.config.services import DbOptions
 from platform_core.entities import Entities
-from platform_core.entities.where import TEXT_TYPES
+from platform_core.fieldtypes import fieldtypes
 from platform_core.graphql.converter import input_scalar, output_scalar
 from platform_core.graphql.loaders import prefetched
 from platform_core.introspection import FieldInfo, ModelInfo
@@ -81,18 +81,16 @@ class SchemaTypes:
         is_list = isinstance(scalar, graphene.List)
         base = scalar.of_type if is_list else scalar
         name = f"{base.__name__}{'List' if is_list else ''}Where"
-        if field.field_type in TEXT_TYPES:
-            name = "StringWhere"
         attrs = {op: graphene.InputField(scalar) for op in _COMPARE}
         attrs.update(
             {
                 "in": graphene.List(graphene.NonNull(base)),
                 "nin": graphene.List(graphene.NonNull(base)),
                 "isNull": graphene.Boolean(),
+                "like": graphene.String(),
+                "ilike": graphene.String(),
             }
         )
-        if field.field_type in TEXT_TYPES:
-            attrs.update(like=graphene.String(), ilike=graphene.String())
         if is_list:
             attrs.update(
                 contains=scalar,
@@ -101,6 +99,8 @@ class SchemaTypes:
                 any=graphene.InputField(base),
                 all=graphene.InputField(base),
             )
+        allowed = fieldtypes.operators(field)
+        attrs = {op: shape for op, shape in attrs.items() if op in allowed}
         return self._named(name, graphene.InputObjectType, attrs)
 
     def where(self, entity: str) -> type:

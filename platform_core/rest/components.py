@@ -1,7 +1,7 @@
 """JSON schemas of entities for the OpenAPI document: fields and components.
 
-One place says how a column looks in JSON; ``rest.openapi`` puts these in
-the document::
+How a column looks in JSON is said once, in ``platform_core.fieldtypes``;
+``rest.openapi`` puts these in the document::
 
     field_schema(info.fields["price"])  # {"type": "string", "format": "decimal", ...}
     entity_components(info)             # {"Product": ..., "ProductInput": ...}
@@ -11,28 +11,9 @@ from __future__ import annotations
 
 from platform_core import naming
 from platform_core.entities.body import timestamp_fields
+from platform_core.fieldtypes import fieldtypes
 from platform_core.introspection import FieldInfo, ModelInfo
 
-_INTEGERS = {
-    "AutoField": "int32",
-    "IntegerField": "int32",
-    "SmallIntegerField": "int32",
-    "SmallAutoField": "int32",
-    "PositiveIntegerField": "int32",
-    "PositiveSmallIntegerField": "int32",
-    "BigAutoField": "int64",
-    "BigIntegerField": "int64",
-    "PositiveBigIntegerField": "int64",
-}
-_STRINGS = {
-    "DecimalField": "decimal",
-    "DateField": "date",
-    "DateTimeField": "date-time",
-    "TimeField": "time",
-    "UUIDField": "uuid",
-    "BinaryField": "byte",
-    "DurationField": "duration",
-}
 ERRORS = {
     400: "Bad request",
     403: "Forbidden",
@@ -43,40 +24,9 @@ ERRORS = {
 }
 
 
-def _decimal_pattern(field: FieldInfo) -> str:
-    """Return the pattern of decimals the column holds exactly."""
-    if field.max_digits is None:
-        return r"^-?\d+(\.\d+)?$"
-    places = field.decimal_places or 0
-    whole = max(field.max_digits - places, 1)
-    fraction = rf"(\.\d{{1,{places}}})?" if places else ""
-    return rf"^-?\d{{1,{whole}}}{fraction}$"
-
-
 def field_schema(field: FieldInfo) -> dict:
-    """Return the JSON schema of a field's values."""
-    if field.field_type == "ArrayField":
-        element = field.element()
-        schema = {"type": "array", "items": field_schema(element)}
-    elif field.field_type in _INTEGERS:
-        schema = {"type": "integer", "format": _INTEGERS[field.field_type]}
-    elif field.field_type == "FloatField":
-        schema = {"type": "number", "format": "double"}
-    elif field.field_type == "BooleanField":
-        schema = {"type": "boolean"}
-    elif field.field_type == "JSONField":
-        schema = {}
-    else:
-        schema = {"type": "string"}
-        if field.field_type in _STRINGS:
-            schema["format"] = _STRINGS[field.field_type]
-        if field.field_type == "DecimalField":
-            schema["pattern"] = _decimal_pattern(field)
-        if field.max_length:
-            schema["maxLength"] = field.max_length
-    if field.null and schema:
-        schema["nullable"] = True
-    return schema
+    """Return the JSON schema of a field's values (from ``fieldtypes``)."""
+    return fieldtypes.openapi_schema(field)
 
 
 def entity_components(info: ModelInfo) -> dict[str, dict]:

@@ -14,7 +14,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
 from platform_core import naming
-from platform_core.entities.where import OPERATORS, SCALAR_OPERATORS, TEXT_TYPES
+from platform_core.fieldtypes import OPERATORS, fieldtypes
 from platform_core.introspection import ModelInfo
 from platform_core.rest.components import ERRORS, entity_components, field_schema
 
@@ -112,10 +112,8 @@ class EntitySchema(AutoSchema):
         params = []
         for field in info.fields.values():
             schema = field_schema(field)
-            ops = OPERATORS if field.field_type == "ArrayField" else SCALAR_OPERATORS
-            if field.field_type not in TEXT_TYPES:
-                ops = tuple(op for op in ops if op not in ("like", "ilike"))
-            for op in ops:
+            allowed = fieldtypes.operators(field)
+            for op in [op for op in OPERATORS if op in allowed]:
                 value = (
                     {"type": "string"}
                     if op in ("in", "nin")
@@ -126,11 +124,7 @@ class EntitySchema(AutoSchema):
                         or {"type": "string"}
                     )
                 )
-                if field.field_type == "ArrayField" and op in (
-                    "contains",
-                    "contained",
-                    "overlaps",
-                ):
+                if op in ("contains", "contained", "overlaps"):  # comma-separated
                     value = {"type": "string"}
                 params.append(self._query(f"where.{field.name}.{op}", value))
         params.append(

@@ -1,1 +1,0 @@
-"""What each column type means, in one table (filled in below)."""
