@@ -17,6 +17,9 @@ roles decides; an operation a rule does not grant is denied::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from platform_core.config.authorization import (  # noqa: F401
     ADMIN_ROLE,
     DENIED,
@@ -40,22 +43,51 @@ def find_rule(rules: tuple[Rule, ...], roles, entity: str) -> Rule | None:
     return None
 
 
-def check_rules(
+@dataclass(frozen=True)
+class UnknownName:
+    """A name a rule uses that the service's tables do not have."""
+
+    # what: "entity" or "field".
+    what: str
+    # message: names the rule's file and key path, with "Did you mean".
+    message: str
+    # choices: the names the rule could have used instead.
+    choices: tuple[str, ...]
+
+
+def unknown_names(
     options: AuthorizationOptions, entities: dict[str, ModelInfo], service: str
-) -> None:
-    """Raise ConfigError for a rule naming an unknown entity or field."""
+) -> Iterator[UnknownName]:
+    """Yield each entity or field the rules name that ``entities`` lack.
+
+    Rules are taken in order; within one, its unknown entities come first,
+    then the unknown fields of its known entities.
+    """
     for rule in options.rules:
         for name in rule.entities:
             if name != "*" and name not in entities:
-                raise ConfigError(
+                yield UnknownName(
+                    "entity",
                     f"{rule.source}: no entity '{name}' in service '{service}'."
-                    + did_you_mean(name, entities)
+                    + did_you_mean(name, entities),
+                    tuple(entities),
                 )
-        for name in rule.entities if "*" not in rule.entities else entities:
-            _check_fields(rule, entities[name])
+        named = entities if "*" in rule.entities else rule.entities
+        for name in named:
+            if name in entities:
+                yield from _unknown_fields(rule, entities[name])
 
 
-def _check_fields(rule: Rule, info: ModelInfo) -> None:
+def check_rules(
+    options: AuthorizationOptions, entities: dict[str, ModelInfo], service: str
+) -> None:
+    """Raise ConfigError for the first rule naming an unknown entity or field."""
+    first = next(unknown_names(options, entities, service), None)
+    if first is not None:
+        raise ConfigError(first.message)
+
+
+def _unknown_fields(rule: Rule, info: ModelInfo) -> Iterator[UnknownName]:
     used = [
         *(rule.fields or ()),
         *(name for name, _, _ in rule.defaults),
@@ -68,9 +100,11 @@ def _check_fields(rule: Rule, info: ModelInfo) -> None:
             )
         ),
     ]
-    for name in used:
+    for name in dict.fromkeys(used):
         if name not in info.fields:
-            raise ConfigError(
+            yield UnknownName(
+                "field",
                 f"{rule.source}: no field '{name}' in entity '{info.entity}'."
-                + did_you_mean(name, info.fields)
+                + did_you_mean(name, info.fields),
+                tuple(info.fields),
             )

@@ -300,10 +300,16 @@ def import_app(dotted: str, where: str) -> Any:
     module_name, _, attr = dotted.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"{where}: cannot import {dotted!r}: {exc}") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            names = [name for name in dir(obj) if not name.startswith("_")]
+            raise ConfigError(
+                f"{where}: cannot import {dotted!r}: {exc}." + did_you_mean(part, names)
+            ) from None
     if not callable(obj):
         raise ConfigError(f"{where}: {dotted!r} is not callable")
     return obj

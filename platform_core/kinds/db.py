@@ -11,6 +11,7 @@ generated API plug into this kind::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from platform_core.config.services import read_db_options
@@ -40,13 +41,10 @@ class DbKind(Kind):
                 {e.info.entity: e.info for e in entities},
                 spec.id,
             )
-        for number, hook in enumerate(spec.options.webhooks):
-            if hook.entity != "*" and entities.by_name(hook.entity) is None:
-                raise ConfigError(
-                    f"{spec.source}: webhooks[{number}].entity: no entity "
-                    f"'{hook.entity}' in service '{spec.id}'."
-                    + did_you_mean(hook.entity, [e.info.entity for e in entities])
-                )
+        names = [e.info.entity for e in entities]
+        unknown = next(unknown_webhook_entities(spec, names), None)
+        if unknown is not None:
+            raise ConfigError(unknown)
         generated = entity_patterns(entities, spec.options)
         return [
             *super().urlpatterns(spec),
@@ -92,6 +90,20 @@ class DbKind(Kind):
         if pending:
             return False, f"{len(pending)} migration(s) not applied: run dbmigrate"
         return True, "ok"
+
+
+def unknown_webhook_entities(spec, names: list[str]) -> Iterator[str]:
+    """Yield a message for each ``[[webhooks]]`` entry naming none of ``names``.
+
+    ``names`` are the service's entities; ``entity = "*"`` names them all.
+    """
+    for number, hook in enumerate(spec.options.webhooks):
+        if hook.entity != "*" and hook.entity not in names:
+            yield (
+                f"{spec.source}: webhooks[{number}].entity: no entity "
+                f"'{hook.entity}' in service '{spec.id}'."
+                + did_you_mean(hook.entity, names)
+            )
 
 
 def graphql_schema_of(spec) -> Any:
