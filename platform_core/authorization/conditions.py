@@ -19,9 +19,9 @@ from django.db.models import Q
 
 from platform_core.config.authorization import (  # noqa: F401
     COMPARISONS,
-    MissingClaim,
     OPERATORS,
     Condition,
+    MissingClaim,
     normalize,
     parse_checks,
     parse_condition,
