@@ -34,10 +34,13 @@ class FrontendKind(Kind):
         return frontend_app(spec)
 
     def start(self, spec) -> bool:
-        """Start the Node process in the background; return True."""
+        """Start the Node process in the background (unless another process
+        of the host supervises it); return True: its readiness is awaited."""
+        from platform_core.runtime.frontend_state import supervised_elsewhere
         from platform_core.runtime.frontends import frontends
 
-        frontends.start(spec)
+        if not supervised_elsewhere():
+            frontends.start(spec)
         return True
 
     def stop(self, spec) -> None:
@@ -48,9 +51,17 @@ class FrontendKind(Kind):
             frontends.get(spec.id).stop()
 
     def check_ready(self, spec) -> tuple[bool, str]:
-        """Report the Node process's state: ready only while it is running."""
+        """Report the Node process's state: ready only while it is running.
+
+        The process is this process's own, or the one a supervisor of the
+        host publishes (so a second ``manage.py services`` sees it too).
+        """
+        from platform_core.runtime import frontend_state
         from platform_core.runtime.frontends import frontends
 
-        if not frontends.is_registered(spec.id):
+        if frontends.is_registered(spec.id):
+            return frontends.get(spec.id).status()
+        state = frontend_state.read(spec.id)
+        if state is None:
             return False, "not started (starts with the server or on first request)"
-        return frontends.get(spec.id).status()
+        return state.running, state.detail

@@ -12,6 +12,9 @@ app the router mounts under the prefix (HTTP and websockets)::
     frontends.get(spec.id).wait_ready(30)
     app = frontend_app(spec)               # PlatformRouter mounts it
     frontends.stop_all()                   # lifespan shutdown, atexit
+
+Under gunicorn and runserver one process per host supervises them
+(``runtime.supervisor``); the others proxy to the ports it publishes.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from platform_core.exceptions import AlreadyRegistered, APIError, NotRegistered
 from platform_core.gateway.proxy.forwarding import Upstream
 from platform_core.gateway.proxy.http import ReverseProxy
 from platform_core.gateway.proxy.websocket import WebSocketProxy
-from platform_core.runtime import node
+from platform_core.runtime import frontend_state, node
 from platform_core.runtime.static import static_files
 
 # Seconds: health-check budget of one start, restart backoff, and how long
@@ -80,8 +83,15 @@ def free_port() -> int:
 class FrontendProcess:
     """The supervised Node process of one frontend service."""
 
-    def __init__(self, spec: ServiceSpec, root: Path, mode: str = "production"):
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        root: Path,
+        mode: str = "production",
+        watchers: list[Callable] | None = None,
+    ):
         self.spec = spec
+        self.watchers = watchers if watchers is not None else []
         self.options = spec.options
         self.app_dir = root / self.options.path
         self.mode = mode
@@ -153,6 +163,11 @@ class FrontendProcess:
         with self._changed:
             self.state, self.detail = state, detail
             self._changed.notify_all()
+        for watcher in self.watchers:
+            try:
+                watcher(self)
+            except Exception:
+                self.log.exception("a watcher of %s failed", self.spec.id)
 
     def _supervise(self) -> None:
         backoff = BACKOFF_START
@@ -231,6 +246,11 @@ class FrontendRegistry:
         self._lock = threading.Lock()
         # "development" under runserver (dev command, no build).
         self.mode = "production"
+        self._watchers: list[Callable] = []
+
+    def watch(self, watcher: Callable) -> None:
+        """Call ``watcher(process)`` on every state change of every process."""
+        self._watchers.append(watcher)
 
     def register(self, spec: ServiceSpec, root: Path | None = None) -> FrontendProcess:
         """Register a process for ``spec``; raise AlreadyRegistered if one exists."""
@@ -238,7 +258,7 @@ class FrontendRegistry:
             if spec.id in self._processes:
                 raise AlreadyRegistered(f"The frontend '{spec.id}' is registered.")
             root = get_config().root if root is None else root
-            process = FrontendProcess(spec, root, self.mode)
+            process = FrontendProcess(spec, root, self.mode, self._watchers)
             self._processes[spec.id] = process
             return process
 
@@ -288,6 +308,31 @@ frontends = FrontendRegistry()
 atexit.register(frontends.stop_all)
 
 
+class SupervisedSource:
+    """The upstream of a frontend another process of this host supervises."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    async def upstream(self) -> Upstream:
+        """Return the published port; raise APIError(503) while it is down."""
+        deadline = time.monotonic() + FIRST_START_WAIT
+        while True:
+            state = frontend_state.read(self.spec.id)
+            if state is not None and state.upstream is not None:
+                return state.upstream
+            starting = state is not None and not state.ever_ready
+            if not starting or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)  # the first start: worth waiting for
+        detail = f"{state.state}: {state.detail}" if state else "not supervised"
+        raise APIError(
+            codes.SERVICE_UNAVAILABLE,
+            503,
+            f"The frontend '{self.spec.id}' is {detail}",
+        )
+
+
 class FrontendSource:
     """The upstream of a frontend: its running process, started on demand."""
 
@@ -315,8 +360,15 @@ class FrontendSource:
 
 
 def frontend_app(spec: ServiceSpec, registry: FrontendRegistry = frontends) -> Callable:
-    """Return the ASGI app serving ``spec``'s prefix: HTTP and websockets."""
-    source = FrontendSource(spec, registry)
+    """Return the ASGI app serving ``spec``'s prefix: HTTP and websockets.
+
+    The Node process is this process's own, started on demand, unless
+    another process of the host supervises it (``runtime.supervisor``).
+    """
+    if frontend_state.supervised_elsewhere():
+        source: SupervisedSource | FrontendSource = SupervisedSource(spec)
+    else:
+        source = FrontendSource(spec, registry)
     name = f"The frontend '{spec.id}'"
     http = ReverseProxy(source, timeout=spec.options.timeout, name=name)
     websocket = WebSocketProxy(source, name=name)

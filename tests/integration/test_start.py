@@ -1,0 +1,179 @@
+"""``manage.py start``: migrate once under a lock, then gunicorn; one Node
+process per frontend whatever the number of workers, gone after SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from platform_core.testing import project_of, skip_or_fail
+from tests.databases import fresh_database
+from tests.servers import ROOT, free_port
+
+MANAGE = str(ROOT / "manage.py")
+
+
+def node_processes(folder: Path) -> list[int]:
+    """Return the process groups running in ``folder``: one per Node app
+    started (``node --watch`` is two processes of one group)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) == folder:
+                found.add(os.getpgid(int(entry.name)))
+        except OSError:
+            continue
+    return sorted(found)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project of two db services, a Django app and an Express frontend."""
+    names = ["products", "orders", "hello", "legacy-express"]
+    root = project_of(tmp_path, ROOT / "services", names)
+    (root / "manage.py").symlink_to(MANAGE)
+    return root
+
+
+def environment(project: Path, url: str, **extra: str) -> dict:
+    return {
+        **os.environ,
+        "JOULE_ROOT": str(project),
+        "DATABASE_URL": url,
+        "JOULE_RUN_DIR": str(project / "var" / "run"),
+        **extra,
+    }
+
+
+def manage(project: Path, env: dict, *args: str, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, str(project / "manage.py"), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        try:
+            if httpx.get(url + "/_joule/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"not ready within {timeout:.0f} s")
+
+
+def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
+    project, tmp_path
+):
+    if not Path(ROOT / "proxied_frontends/legacy-express/node_modules").is_dir():
+        skip_or_fail("the Express frontend's node_modules are not installed")
+    with fresh_database("postgresql", tmp_path) as database:
+        port = free_port()
+        env = environment(
+            project, database, JOULE_BIND=f"127.0.0.1:{port}", JOULE_WORKERS="2"
+        )
+        server = subprocess.Popen(
+            [sys.executable, str(project / "manage.py"), "start"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        app = (ROOT / "proxied_frontends/legacy-express").resolve()
+        try:
+            wait_for(url, server)
+            assert httpx.get(url + "/admin/login/").status_code == 200
+            assert httpx.get(url + "/products/products").json() == []
+            assert httpx.get(url + "/legacy-api/health").status_code == 200
+            # One Node process for two workers, seen from another process too.
+            assert len(node_processes(app)) == 1
+            services = manage(project, env, "services").stdout
+            assert re.search(r"legacy-express +frontend +/legacy-api +ready", services)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        assert server.returncode == 0
+        assert node_processes(app) == []  # stopped with the master
+
+
+def test_replicas_starting_together_migrate_once(project, tmp_path):
+    with fresh_database("postgresql", tmp_path) as database:
+        env = environment(project, database)
+        starts = [
+            subprocess.Popen(
+                [sys.executable, str(project / "manage.py"), "start", "--migrate-only"],
+                cwd=project,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [start.communicate(timeout=180) for start in starts]
+        assert [start.returncode for start in starts] == [0, 0, 0], outputs
+        applied = "".join(out for out, _ in outputs)
+        assert applied.count("Applying auth.0001_initial... OK") == 1
+        assert "No migrations to apply." in applied
+
+
+def test_start_check_fails_on_a_platform_error(project, tmp_path):
+    env = environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    env.update(JOULE_SECRET_KEY="k" * 64, JOULE_DEBUG="0")
+    assert manage(project, env, "start", "--check").returncode == 0
+    broken = project / "services" / "broken"
+    broken.mkdir()
+    (broken / "service.toml").write_text('kind = "wsgi"\napp = "nowhere.app:app"\n')
+    result = manage(project, env, "start", "--check")
+    assert result.returncode == 1
+    assert "joule.E005" in result.stderr
+
+
+def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_path):
+    if not Path(ROOT / "proxied_frontends/legacy-express/node_modules").is_dir():
+        skip_or_fail("the Express frontend's node_modules are not installed")
+    port = free_port()
+    env = environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    server = subprocess.Popen(
+        [sys.executable, str(project / "manage.py"), "runserver", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    app = (ROOT / "proxied_frontends/legacy-express").resolve()
+    try:
+        wait_for(url, server)
+        assert httpx.get(url + "/legacy-api/health").status_code == 200
+        assert len(node_processes(app)) == 1
+        server.send_signal(signal.SIGTERM)  # the outer process only
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while node_processes(app) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert node_processes(app) == []
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url + "/_joule/health", timeout=2)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL) if server.poll() is None else None
