@@ -79,6 +79,8 @@ def build_logging(config: LoggingConfig) -> dict:
         },
         "root": {"handlers": ["console"], "level": config.level},
         "loggers": {
+            # Django's own console handler (DEBUG) would write its lines twice.
+            "django": {"handlers": [], "propagate": True},
             # The access log above replaces Django's and the servers' own.
             "django.server": {"level": "WARNING"},
             "django.request": {"level": "ERROR"},
@@ -86,3 +88,18 @@ def build_logging(config: LoggingConfig) -> dict:
             "httpx": {"level": "WARNING"},
         },
     }
+
+
+def server_logging(config: LoggingConfig) -> dict:
+    """Return ``build_logging`` for gunicorn's ``logconfig_dict``: its own
+    loggers (and uvicorn's, which use their handlers) write through the
+    platform's handler, in the platform's format."""
+    logging_dict = build_logging(config)
+    own = {"handlers": [], "propagate": True}
+    logging_dict["loggers"].update(
+        {
+            "gunicorn.error": {**own, "level": "INFO"},
+            "gunicorn.access": {**own, "level": "WARNING"},
+        }
+    )
+    return logging_dict

@@ -20,6 +20,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_core.settings")
 
 from platform_core.config import env, get_config  # noqa: E402
+from platform_core.observability.logs import server_logging  # noqa: E402
 
 _server = get_config().server
 
@@ -29,6 +30,8 @@ worker_class = "platform_core.runtime.server.Worker"  # uvicorn, one write per r
 # Several gunicorns may share a machine (tests, blue/green): no shared socket.
 control_socket_disable = True
 accesslog = None  # the platform writes its own JSON access log
+# The master's and workers' lines in the platform's format (JSON lines).
+logconfig_dict = server_logging(get_config().logging)
 graceful_timeout = 20
 
 

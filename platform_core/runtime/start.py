@@ -11,6 +11,7 @@ process with the uvicorn workers of ``runtime.gunicorn_conf``::
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable
 
@@ -35,11 +36,19 @@ def apply_sql_migrations(say: Callable[[str], None]) -> None:
 def migrate_all(say: Callable[[str], None], verbosity: int = 1) -> None:
     """Apply Django's migrations, then the SQL ones, once, under the lock.
 
-    Connections are closed afterwards: the server's workers open their own.
+    ``say`` gets each line migrate prints (one log record each, so the
+    server's output stays in one format). Connections are closed afterwards:
+    the server's workers open their own.
     """
+    output = io.StringIO()
     try:
         with migration_lock():
-            call_command("migrate", interactive=False, verbosity=verbosity)
+            call_command(
+                "migrate", interactive=False, verbosity=verbosity, stdout=output
+            )
+            for line in output.getvalue().splitlines():
+                if line.strip():
+                    say(line.strip())
             for service_id, applied in apply_all().items():
                 for migration in applied:
                     say(f"{service_id}: applied {migration.do.name}")

@@ -3,6 +3,7 @@ process per frontend whatever the number of workers, gone after SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -116,6 +117,7 @@ def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
 
 
 def test_replicas_starting_together_migrate_once(project, tmp_path):
+    (project / "joule.toml").write_text('[logging]\nlevel = "INFO"\n')
     with fresh_database("postgresql", tmp_path) as database:
         env = environment(project, database)
         starts = [
@@ -131,9 +133,45 @@ def test_replicas_starting_together_migrate_once(project, tmp_path):
         ]
         outputs = [start.communicate(timeout=180) for start in starts]
         assert [start.returncode for start in starts] == [0, 0, 0], outputs
-        applied = "".join(out for out, _ in outputs)
+        applied = "".join(err for _, err in outputs)
         assert applied.count("Applying auth.0001_initial... OK") == 1
         assert "No migrations to apply." in applied
+
+
+def test_every_line_the_production_server_writes_is_json(project, tmp_path):
+    (project / "joule.toml").write_text('[logging]\nlevel = "INFO"\n')
+    port = free_port()
+    env = environment(
+        project,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        JOULE_BIND=f"127.0.0.1:{port}",
+        JOULE_WORKERS="2",
+    )
+    (project / "services" / "legacy-express").unlink()  # no Node needed here
+    out, err = tmp_path / "out.log", tmp_path / "err.log"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, str(project / "manage.py"), "start"],
+            cwd=project,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url, server)
+        for _ in range(3):
+            httpx.get(url + "/hello/", headers={"X-Request-Id": "one-of-three"})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    lines = out.read_text().splitlines() + err.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # each line is one object
+    loggers = {record["logger"] for record in records}
+    assert {"joule.migrate", "gunicorn.error", "joule.request"} <= loggers
+    accesses = [r for r in records if r.get("request_id") == "one-of-three"]
+    assert len(accesses) == 3  # each request logged once
 
 
 def test_start_check_fails_on_a_platform_error(project, tmp_path):
@@ -151,6 +189,7 @@ def test_start_check_fails_on_a_platform_error(project, tmp_path):
 def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_path):
     if not Path(ROOT / "proxied_frontends/legacy-express/node_modules").is_dir():
         skip_or_fail("the Express frontend's node_modules are not installed")
+    (project / "joule.toml").write_text('[logging]\nlevel = "INFO"\n')
     port = free_port()
     env = environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
     server = subprocess.Popen(
@@ -175,5 +214,8 @@ def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_pat
         assert node_processes(app) == []
         with pytest.raises(httpx.TransportError):
             httpx.get(url + "/_joule/health", timeout=2)
+        written = server.stderr.read().decode()
+        assert written.count("GET /legacy-api/health 200") == 1  # logged once
+        assert all(line.startswith("{") for line in written.splitlines())
     finally:
         os.killpg(server.pid, signal.SIGKILL) if server.poll() is None else None

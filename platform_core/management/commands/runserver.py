@@ -48,6 +48,12 @@ class Command(DaphneRunserver):
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         super().run(**options)
 
+    def log_action(self, protocol, action, details):
+        """Log websocket events only: the platform's own access log has
+        every HTTP request, once, in its format."""
+        if protocol != "http":
+            super().log_action(protocol, action, details)
+
     def inner_run(self, *args, **options):
         for service_id, applied in apply_all().items():
             for migration in applied:

@@ -10,6 +10,7 @@ shared by every replica), then becomes gunicorn with uvicorn workers::
     python manage.py start --check                 # check --deploy; exit 1 on errors
 """
 
+import logging
 import os
 
 from django.core.management import call_command
@@ -34,9 +35,10 @@ class Command(BaseCommand):
             call_command("check", deploy=True, fail_level="ERROR")
             return
         if not options["no_migrate"]:
-            migrate_all(self.stdout.write, verbosity=options["verbosity"])
+            log = logging.getLogger("joule.migrate")
+            migrate_all(log.info, verbosity=options["verbosity"])
         if options["migrate_only"]:
             return
         argv = gunicorn_argv(options["bind"], options["workers"])
-        self.stdout.flush()
+        logging.shutdown()  # flush before gunicorn takes the process
         os.execve(argv[0], argv, {**os.environ, "JOULE_MIGRATED": "1"})
