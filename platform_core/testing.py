@@ -18,6 +18,13 @@ generated API's fast routes)::
 
 ``project_of()`` writes a project holding only some services (linked from
 another project's ``services/``), for a server started with ``JOULE_ROOT``.
+
+``schema_of()`` builds the entities of tables described in the test, as a
+db service sees them, with no database: for where clauses and rule
+conditions::
+
+    schema = schema_of(Table("posts", False, columns, ("id",), (), ()))
+    build_where(schema.entities["post"], {"title": {"like": "Dog%"}})
 """
 
 from __future__ import annotations
@@ -32,7 +39,10 @@ from typing import Any
 import httpx
 
 from platform_core.config.types import ServiceSpec
+from platform_core.db.models import build_schema
+from platform_core.db.tables import Table
 from platform_core.gateway.routing.inprocess import PlatformTransport
+from platform_core.introspection import Schema
 from platform_core.registry import ServiceRegistry, services
 
 
@@ -148,29 +158,72 @@ def skip_or_fail(reason: str) -> None:
 def register_temporarily(
     spec: ServiceSpec, registry: ServiceRegistry | None = None
 ) -> Iterator[ServiceSpec]:
-    """Register ``spec`` for the duration of the block, then unregister it."""
+    """Register ``spec`` for the duration of the block, then unregister it.
+
+    A registered service with the same id or a shared prefix (one a user
+    added with ``startservice``, say) is set aside for the block and
+    registered again after it, so a test's own services never clash with
+    a project's.
+    """
     registry = services if registry is None else registry
-    registry.register(spec)
+    prefixes = set(spec.prefixes)
+    aside = [
+        other
+        for other in registry
+        if other.id == spec.id or prefixes.intersection(other.prefixes)
+    ]
+    entrypoint = registry.entrypoint
+    for other in aside:
+        registry.unregister(other.id)
     try:
-        yield spec
+        registry.register(spec)
+        try:
+            yield spec
+        finally:
+            registry.unregister(spec.id)
     finally:
-        registry.unregister(spec.id)
+        for other in aside:
+            registry.register(other, entrypoint=other is entrypoint)
 
 
 def project_of(
-    folder: Path, services_dir: Path, names: Iterable[str], level: str = "WARNING"
+    folder: Path,
+    services_dir: Path,
+    names: Iterable[str],
+    level: str = "WARNING",
+    entrypoint: str | None = None,
 ) -> Path:
     """Return ``folder/project``: a joule.toml and the services ``names``.
 
-    The services are links to ``services_dir/<name>``; the project logs at
-    ``level``. Used where a server must run some services only (no
-    frontends to start, nothing else to measure).
+    The services are links to ``services_dir/<name>``, and the frontends'
+    apps (``proxied_frontends`` beside ``services_dir``) are linked too;
+    the project logs at ``level`` and ``entrypoint`` answers "/". Used
+    where a server must run some services only: none a user added, no
+    frontend the test does not need, nothing else to measure.
     """
     root = folder / "project"
     (root / "services").mkdir(parents=True, exist_ok=True)
-    (root / "joule.toml").write_text(f'[logging]\nlevel = "{level}"\nformat = "json"\n')
+    first = f'entrypoint = "{entrypoint}"\n' if entrypoint else ""
+    (root / "joule.toml").write_text(
+        f'{first}[logging]\nlevel = "{level}"\nformat = "json"\n'
+    )
     for name in names:
         link = root / "services" / name
         if not link.exists():
             link.symlink_to(services_dir / name, target_is_directory=True)
+    apps = services_dir.parent / "proxied_frontends"
+    if apps.is_dir() and not (root / "proxied_frontends").exists():
+        (root / "proxied_frontends").symlink_to(apps, target_is_directory=True)
     return root
+
+
+def schema_of(*tables: Table, service_id: str = "joule-test-tables") -> Schema:
+    """Return the schema of ``tables`` as the db service ``service_id`` sees them.
+
+    Its models are unmanaged and no database is opened: queries built on
+    them are checked against the fields, never run. Building again under
+    the same ``service_id`` replaces the models built before.
+    """
+    module = "services." + service_id.replace("-", "_")
+    spec = ServiceSpec(service_id, "db", "/" + service_id, Path("."), module)
+    return build_schema(spec, "default", list(tables))

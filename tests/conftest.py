@@ -65,10 +65,10 @@ def next_storefront(storefront):
     return storefront
 
 
-def seed_catalogue(database_url: str) -> None:
+def seed_catalogue(database_url: str, root=ROOT) -> None:
     """Load the products seed into the server's database with dbseed."""
     command = [sys.executable, "manage.py", "dbseed", "products", str(CATALOGUE)]
-    env = {**os.environ, "DATABASE_URL": database_url, "JOULE_ROOT": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url, "JOULE_ROOT": str(root)}
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -79,15 +79,20 @@ def seed_catalogue(database_url: str) -> None:
 def storefront_server(tmp_path_factory, storefront):
     """gunicorn serving the platform as in production, the catalogue seeded.
 
-    Its worker starts its own storefront process (``storefront`` built it).
+    It serves a project of the storefront and the products it reads; its
+    worker starts its own storefront process (``storefront`` built it).
     """
+    from platform_core.testing import project_of
+
     workdir = tmp_path_factory.mktemp("storefront-gunicorn")
+    root = project_of(workdir, ROOT / "services", ("products", "storefront"))
     args = [
         "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
         "platform_core.asgi:application", "-b", "127.0.0.1:{port}", "-w", "1",
     ]  # fmt: skip
-    with running_server("gunicorn", args, workdir) as server:
-        seed_catalogue(f"sqlite:///{workdir / 'db.sqlite3'}")
+    env = {"JOULE_ROOT": str(root)}
+    with running_server("gunicorn", args, workdir, env) as server:
+        seed_catalogue(f"sqlite:///{workdir / 'db.sqlite3'}", root)
         deadline = time.monotonic() + 60
         while server.get("/storefront/api/health").status_code != 200:
             assert time.monotonic() < deadline, server.stderr.read_text()[-3000:]

@@ -81,7 +81,14 @@ def fresh_database(engine: str, folder: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def connection_alias(alias: str, url: str, root: Path) -> Iterator[str]:
-    """Register ``url`` as Django connection ``alias`` for the block."""
+    """Register ``url`` as Django connection ``alias`` for the block.
+
+    An alias of that name (a project's own service's) is restored after.
+    """
+    before = connections.settings.get(alias), settings.DATABASES.get(alias)
+    if before[0] is not None:
+        connections[alias].close()
+        del connections[alias]
     config = connections.configure_settings(
         {**settings.DATABASES, alias: database_settings(url, root)}
     )
@@ -92,8 +99,13 @@ def connection_alias(alias: str, url: str, root: Path) -> Iterator[str]:
     finally:
         connections[alias].close()
         del connections[alias]
-        connections.settings.pop(alias, None)
-        settings.DATABASES.pop(alias, None)
+        for table, previous in zip(
+            (connections.settings, settings.DATABASES), before, strict=True
+        ):
+            if previous is None:
+                table.pop(alias, None)
+            else:
+                table[alias] = previous
 
 
 @contextlib.contextmanager

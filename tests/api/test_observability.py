@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import logging.config
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from platform_core.config.types import LoggingConfig
 from platform_core.observability.logs import build_logging
-from platform_core.testing import platform_client
+from platform_core.testing import platform_client, project_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +66,8 @@ def test_json_formatter_writes_one_object_per_line():
     assert line["service"] is None and line["request_id"] is None
 
 
-def test_access_log_lines_carry_service_and_request_id():
+def test_access_log_lines_carry_service_and_request_id(tmp_path):
+    project = project_of(tmp_path, ROOT / "services", ["legacy"], "INFO")
     result = subprocess.run(
         [
             sys.executable,
@@ -79,6 +81,7 @@ def test_access_log_lines_carry_service_and_request_id():
             "X-Request-Id: log-test-1",
         ],
         cwd=ROOT,
+        env={**os.environ, "JOULE_ROOT": str(project)},
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,6 +6,7 @@ import pytest
 
 from platform_core.config.services import WsgiOptions
 from platform_core.config.types import ServiceSpec
+from platform_core.registry import services
 from platform_core.testing import platform_client, register_temporarily
 
 
@@ -36,18 +37,20 @@ def test_ready_when_every_service_is_ready(client, express, next_storefront):
     ok = {"ready": True, "detail": "ok"}
     running = {"ready": True, "detail": express.detail}
     assert express.detail.startswith("running on 127.0.0.1:")
-    assert response.json() == {
-        "ready": True,
-        "services": {
-            "auth": ok,
-            "hello": ok,
-            "legacy": ok,
-            "legacy-express": running,
-            "orders": ok,
-            "products": ok,
-            "storefront": {"ready": True, "detail": next_storefront.detail},
-        },
-    }
+    body = response.json()
+    assert body["ready"] is True
+    assert list(body["services"]) == [spec.id for spec in services]
+    assert all(state["ready"] for state in body["services"].values())
+    examples = {
+        "auth": ok,
+        "hello": ok,
+        "legacy": ok,
+        "legacy-express": running,
+        "orders": ok,
+        "products": ok,
+        "storefront": {"ready": True, "detail": next_storefront.detail},
+    }  # a user's own services are in body["services"] too
+    assert {name: body["services"][name] for name in examples} == examples
 
 
 def test_not_ready_names_the_service_and_the_cause(client):

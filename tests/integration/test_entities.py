@@ -86,14 +86,14 @@ def create_and_seed(spec, engine):
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def catalog(request, tmp_path_factory, django_db_blocker):
+def seeded(request, tmp_path_factory, django_db_blocker):
     """Entities of one seeded database per engine, shared by read-only tests."""
-    folder = tmp_path_factory.mktemp("catalog")
+    folder = tmp_path_factory.mktemp("seeded")
     with (
         django_db_blocker.unblock(),
         fresh_database(request.param, folder) as url,
     ):
-        spec = make_db_service(folder / "catalog", url, "catalog")
+        spec = make_db_service(folder / "seeded", url, "seeded")
         with connection_alias(alias_for(spec), url, folder), register_temporarily(spec):
             yield create_and_seed(spec, request.param)
 
@@ -188,9 +188,9 @@ FIND_CASES = [  # (where, from_text, expected ids)
 
 
 @pytest.mark.parametrize(("where", "from_text", "expected"), FIND_CASES)
-def test_find_filters_rows_by_operator(catalog, where, from_text, expected):
-    assert ids(catalog["post"].find(where=where, from_text=from_text)) == expected
-    assert catalog["post"].count(where=where, from_text=from_text) == len(expected)
+def test_find_filters_rows_by_operator(seeded, where, from_text, expected):
+    assert ids(seeded["post"].find(where=where, from_text=from_text)) == expected
+    assert seeded["post"].count(where=where, from_text=from_text) == len(expected)
 
 
 ARRAY_CASES = [
@@ -206,19 +206,19 @@ ARRAY_CASES = [
 # fmt: on
 
 
-@pytest.mark.parametrize("catalog", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("seeded", ["postgresql"], indirect=True)
 @pytest.mark.parametrize(("where", "from_text", "expected"), ARRAY_CASES)
-def test_array_operators_filter_postgresql_arrays(catalog, where, from_text, expected):
-    assert ids(catalog["article"].find(where=where, from_text=from_text)) == expected
+def test_array_operators_filter_postgresql_arrays(seeded, where, from_text, expected):
+    assert ids(seeded["article"].find(where=where, from_text=from_text)) == expected
 
 
-@pytest.mark.parametrize("catalog", ["postgresql"], indirect=True)
-def test_timestamp_without_time_zone_comes_back_aware(catalog):
-    assert catalog["article"].get({"id": 1})["createdAt"].tzinfo is not None
+@pytest.mark.parametrize("seeded", ["postgresql"], indirect=True)
+def test_timestamp_without_time_zone_comes_back_aware(seeded):
+    assert seeded["article"].get({"id": 1})["createdAt"].tzinfo is not None
 
 
-def test_find_orders_by_several_fields_and_directions(catalog):
-    post = catalog["post"]
+def test_find_orders_by_several_fields_and_directions(seeded):
+    post = seeded["post"]
     by_counter = [("counter", "desc"), ("title", "asc")]
     assert ids(post.find(order_by=by_counter)) == [2, 3, 1, 4]
     assert ids(post.find(order_by=[("title", "desc")])) == [3, 1, 2, 4]
@@ -227,13 +227,13 @@ def test_find_orders_by_several_fields_and_directions(catalog):
     assert ids(post.find(where=published, order_by=order_by)) == [2, 4, 1]
 
 
-def test_find_returns_only_the_selected_fields(catalog):
-    rows = catalog["post"].find(fields=["title", "id"], where={"id": {"eq": 1}})
+def test_find_returns_only_the_selected_fields(seeded):
+    rows = seeded["post"].find(fields=["title", "id"], where={"id": {"eq": 1}})
     assert rows == [{"id": 1, "title": "Dog"}]
 
 
-def test_find_returns_typed_values(catalog):
-    row = catalog["post"].find(where={"id": {"eq": 1}})[0]
+def test_find_returns_typed_values(seeded):
+    row = seeded["post"].find(where={"id": {"eq": 1}})[0]
     assert without_timestamps(row) == {
         "id": 1, "title": "Dog", "counter": 10, "price": Decimal("9.50"),
         "published": True, "ownerId": 1,
@@ -241,16 +241,16 @@ def test_find_returns_typed_values(catalog):
     assert isinstance(row["createdAt"], datetime.datetime)
 
 
-def test_find_pages_with_limit_and_offset(catalog):
-    post = catalog["post"]
+def test_find_pages_with_limit_and_offset(seeded):
+    post = seeded["post"]
     assert ids(post.find(limit=2)) == [1, 2]
     assert ids(post.find(limit=2, offset=1)) == [2, 3]
     assert ids(post.find(offset=3)) == [4]
     assert post.find(limit=0) == []
 
 
-def test_views_are_readable(catalog):
-    assert catalog["postTitle"].find(where={"id": {"lte": 2}}) == [
+def test_views_are_readable(seeded):
+    assert seeded["postTitle"].find(where={"id": {"lte": 2}}) == [
         {"id": 1, "title": "Dog"},
         {"id": 2, "title": "Cat"},
     ]
@@ -294,16 +294,16 @@ READ_ERRORS = [  # (arguments of find, code, message); all are 400s
 
 
 @pytest.mark.parametrize(("arguments", "code", "message"), READ_ERRORS)
-def test_bad_find_arguments_are_client_errors(catalog, arguments, code, message):
+def test_bad_find_arguments_are_client_errors(seeded, arguments, code, message):
     with api_error(400, code, message):
-        catalog["post"].find(**arguments)
+        seeded["post"].find(**arguments)
 
 
-def test_like_on_a_number_field_is_a_client_error(catalog):
+def test_like_on_a_number_field_is_a_client_error(seeded):
     with api_error(
         400, "UNKNOWN_OPERATOR", '"like" works on text fields; "counter" is not one'
     ):
-        catalog["post"].find(where={"counter": {"like": "4%"}}, from_text=True)
+        seeded["post"].find(where={"counter": {"like": "4%"}}, from_text=True)
 
 
 # writes

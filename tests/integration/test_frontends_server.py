@@ -17,19 +17,28 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.servers import Server, running_server
+from platform_core.testing import project_of
+from tests.servers import ROOT, Server, running_server
 
 PREFIX = "/legacy-api"
+UVICORN = [
+    "-m", "uvicorn", "platform_core.asgi:application",
+    "--host", "127.0.0.1", "--port", "{port}", "--lifespan", "on",
+]  # fmt: skip
+
+
+def project(folder) -> dict[str, str]:
+    """The server's environment: legacy-express, and hello answering "/"."""
+    services = ("hello", "legacy-express")
+    root = project_of(folder, ROOT / "services", services, "INFO", "hello")
+    return {"JOULE_ROOT": str(root)}
 
 
 @pytest.fixture(scope="module")
 def uvicorn_server(tmp_path_factory, legacy_express) -> Iterator[Server]:
     """uvicorn on the platform's ASGI app; legacy_express has run `npm ci`."""
-    args = [
-        "-m", "uvicorn", "platform_core.asgi:application",
-        "--host", "127.0.0.1", "--port", "{port}", "--lifespan", "on",
-    ]  # fmt: skip
-    with running_server("uvicorn", args, tmp_path_factory.mktemp("uvicorn")) as server:
+    workdir = tmp_path_factory.mktemp("uvicorn")
+    with running_server("uvicorn", UVICORN, workdir, project(workdir)) as server:
         yield server
 
 
@@ -144,11 +153,7 @@ def test_frontend_output_joins_the_json_log(uvicorn_server):
 
 
 def test_node_process_stops_with_the_server(tmp_path):
-    args = [
-        "-m", "uvicorn", "platform_core.asgi:application",
-        "--host", "127.0.0.1", "--port", "{port}", "--lifespan", "on",
-    ]  # fmt: skip
-    with running_server("uvicorn", args, tmp_path) as server:
+    with running_server("uvicorn", UVICORN, tmp_path, project(tmp_path)) as server:
         pid = node_pid(server)
         os.kill(pid, 0)  # running
     deadline = time.monotonic() + 15

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from platform_core.testing import skip_or_fail
+from platform_core.testing import project_of, skip_or_fail
 from tests.databases import fresh_database
 from tests.servers import ROOT, running_server
 
@@ -50,10 +50,16 @@ def node_clients() -> Path:
     return NODE_CLIENTS
 
 
+def products_only(folder: Path) -> dict[str, str]:
+    """The servers' environment: a project of the products service only."""
+    return {"JOULE_ROOT": str(project_of(folder, ROOT / "services", ["products"]))}
+
+
 @pytest.fixture(scope="module", params=sorted(SERVERS))
 def server(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(request.param)
-    with running_server(request.param, SERVERS[request.param], workdir) as server:
+    args = SERVERS[request.param]
+    with running_server(request.param, args, workdir, products_only(workdir)) as server:
         yield server
 
 
@@ -149,6 +155,7 @@ def test_a_write_in_one_process_reaches_a_subscriber_of_another(
     workdir = tmp_path_factory.mktemp("cross")
     with fresh_database("postgresql", workdir) as database_url:
         env = {
+            **products_only(workdir),
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "JOULE_CHANNELS_PREFIX": "joule-test-" + uuid.uuid4().hex[:8],

@@ -1,6 +1,7 @@
-"""Every service answers through a real server: runserver and gunicorn.
+"""Each kind of service answers through a real server: runserver and gunicorn.
 
-Each server runs in its own process on a free loopback port; the tests talk
+Each server runs in its own process on a free loopback port, serving a
+project of the example services it needs (none a user added); the tests talk
 to it over sockets only (HTTP with httpx, websockets with ``websockets``).
 """
 
@@ -14,27 +15,37 @@ from collections.abc import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from tests.servers import Server, running_server
+from platform_core.testing import project_of
+from tests.servers import ROOT, Server, running_server
+
+# One service of each kind: service (the entrypoint), wsgi, db, frontend.
+SERVICES = ("hello", "legacy", "products", "legacy-express")
 
 
 @pytest.fixture(scope="module")
-def development_server(tmp_path_factory) -> Iterator[Server]:
+def project(tmp_path_factory) -> dict[str, str]:
+    """The server's environment: a project of ``SERVICES`` only."""
+    folder = tmp_path_factory.mktemp("servers")
+    root = project_of(folder, ROOT / "services", SERVICES, "INFO", "hello")
+    return {"JOULE_ROOT": str(root)}
+
+
+@pytest.fixture(scope="module")
+def development_server(tmp_path_factory, project) -> Iterator[Server]:
     args = ["manage.py", "runserver", "127.0.0.1:{port}", "--noreload"]
-    with running_server(
-        "runserver", args, tmp_path_factory.mktemp("runserver")
-    ) as server:
+    workdir = tmp_path_factory.mktemp("runserver")
+    with running_server("runserver", args, workdir, project) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def production_server(tmp_path_factory) -> Iterator[Server]:
+def production_server(tmp_path_factory, project) -> Iterator[Server]:
     args = [
         "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
         "platform_core.asgi:application", "-b", "127.0.0.1:{port}", "-w", "1",
     ]  # fmt: skip
-    with running_server(
-        "gunicorn", args, tmp_path_factory.mktemp("gunicorn")
-    ) as server:
+    workdir = tmp_path_factory.mktemp("gunicorn")
+    with running_server("gunicorn", args, workdir, project) as server:
         yield server
 
 
@@ -96,8 +107,8 @@ def test_ready_reports_every_service_ready(server):
     assert response.status_code == 200
     body = response.json()
     assert body["ready"] is True
-    assert body["services"]["hello"]["ready"] is True
-    assert body["services"]["legacy"]["ready"] is True
+    assert sorted(body["services"]) == sorted(SERVICES)
+    assert all(state["ready"] for state in body["services"].values()), body
 
 
 def test_unmatched_path_gets_the_json_404(server):
