@@ -60,6 +60,7 @@ class WebhookSender:
         self._count = 0
         self._wake = threading.Condition()
         self._scheduler: threading.Thread | None = None
+        self._active = 0  # deliveries queued or being attempted now
 
     def send(self, hook: Webhook, event: str, row: dict) -> None:
         """Queue ``event`` with ``row`` for ``hook``; return at once."""
@@ -82,7 +83,50 @@ class WebhookSender:
         if hook.secret:
             digest = hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
             headers["X-JOULE-SIGNATURE"] = f"sha256={digest}"
-        self._pool.submit(self._attempt, Delivery(hook, body, headers))
+        self._submit(Delivery(hook, body, headers))
+
+    def _submit(self, delivery: Delivery) -> None:
+        with self._wake:
+            self._active += 1
+        self._pool.submit(self._attempt_counted, delivery)
+
+    def _attempt_counted(self, delivery: Delivery) -> None:
+        try:
+            self._attempt(delivery)
+        finally:
+            with self._wake:
+                self._active -= 1
+                self._wake.notify_all()
+
+    def drain(self, timeout: float) -> int:
+        """Send what is queued and the retries due within ``timeout`` seconds.
+
+        Called at shutdown. Deliveries still waiting after it (a retry due
+        later, an attempt still running) are logged one by one, never
+        dropped silently; return how many there were.
+        """
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            while self._active or (self._due and self._due[0][0] <= deadline):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._wake.wait(min(left, 0.05))
+            dropped = [delivery for _, _, delivery in self._due]
+            self._due.clear()
+            running = self._active
+        for delivery in dropped:
+            logger.error(
+                "webhook %s: %s not delivered (shutdown before attempt %d)",
+                delivery.hook.url,
+                delivery.headers["X-JOULE-EVENT"],
+                delivery.attempt + 1,
+            )
+        if running:
+            logger.error(
+                "webhooks: %d delivery(ies) still running at shutdown", running
+            )
+        return len(dropped) + running
 
     def _attempt(self, delivery: Delivery) -> None:
         hook = delivery.hook
@@ -138,7 +182,7 @@ class WebhookSender:
                     timeout = self._due[0][0] - time.monotonic() if self._due else None
                     self._wake.wait(timeout)
                 _, _, delivery = heapq.heappop(self._due)
-            self._pool.submit(self._attempt, delivery)
+            self._submit(delivery)
 
 
 class WebhookHandler:
@@ -154,6 +198,13 @@ class WebhookHandler:
         for hook in hooks_of(service):
             if hook.wants(entity, action):
                 self.sender().send(hook, event, row)
+
+    def drain(self, timeout: float) -> int:
+        """Deliver what is due within ``timeout`` seconds (shutdown); return
+        how many deliveries were left undelivered (each one logged)."""
+        with self._lock:
+            sender = self._sender
+        return sender.drain(timeout) if sender is not None else 0
 
     def sender(self) -> WebhookSender:
         """Return the sender, started on first use."""

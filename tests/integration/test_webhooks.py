@@ -101,7 +101,10 @@ def test_each_write_is_posted_as_json_with_a_signature(receiver, shop):
     posts = shop(Webhook("post", receiver.url, secret="s3cret"))
     row = posts.insert([{"title": "Dog"}])[0]
     posts.delete(where={"id": {"eq": row["id"]}})
-    (headers, body, _), (_, deleted, _) = receiver.wait_for(2)
+    # Deliveries run on a thread pool: they may arrive in either order.
+    by_event = {h["X-JOULE-EVENT"]: (h, body) for h, body, _ in receiver.wait_for(2)}
+    assert sorted(by_event) == ["shop.post.deleted", "shop.post.saved"]
+    headers, body = by_event["shop.post.saved"]
     assert json.loads(body) == {
         "event": "shop.post.saved",
         "service": "shop",
@@ -109,7 +112,9 @@ def test_each_write_is_posted_as_json_with_a_signature(receiver, shop):
         "action": "saved",
         "row": {"id": row["id"], "title": "Dog"},
     }
+    deleted_headers, deleted = by_event["shop.post.deleted"]
     assert json.loads(deleted)["event"] == "shop.post.deleted"
+    assert deleted_headers["X-JOULE-DELIVERY"] != headers["X-JOULE-DELIVERY"]
     assert headers["Content-Type"] == "application/json"
     assert headers["X-JOULE-EVENT"] == "shop.post.saved"
     expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
@@ -196,3 +201,29 @@ def test_a_webhook_on_an_unknown_entity_fails_with_did_you_mean(
         _ = urlconf_for(services.get("shop")).urlpatterns
     assert "webhooks[0].entity: no entity 'psot'" in str(error.value)
     assert "Did you mean 'post'?" in str(error.value)
+
+
+def test_shutdown_delivers_the_retries_that_are_due(receiver, shop):
+    from platform_core.events.webhooks import webhooks
+
+    receiver.statuses = [500]  # the first attempt fails, the retry is due soon
+    posts = shop(Webhook("post", receiver.url, backoff=0.2))
+    posts.insert([{"title": "Due"}])
+    assert receiver.wait_for(1)
+    assert webhooks.drain(5.0) == 0
+    assert [status for _, _, status in receiver.wait_for(2)] == [500, 200]
+
+
+def test_shutdown_logs_each_delivery_it_drops(receiver, shop, caplog):
+    from platform_core.events.webhooks import webhooks
+
+    receiver.statuses = [500]  # the retry falls after the drain's budget
+    posts = shop(Webhook("post", receiver.url, backoff=30))
+    with caplog.at_level(logging.ERROR, logger="joule.webhooks"):
+        posts.insert([{"title": "Late"}])
+        assert receiver.wait_for(1)
+        deadline = time.monotonic() + 5
+        while webhooks.drain(0.2) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the failed attempt is not scheduled yet
+    dropped = [r.getMessage() for r in caplog.records]
+    assert any("not delivered (shutdown before attempt 2)" in m for m in dropped)

@@ -20,6 +20,8 @@ from platform_core.registry import ServiceRegistry, kinds, services
 logger = logging.getLogger("joule.asgi")
 # Seconds a server start waits for the processes services run (frontends).
 START_WAIT = 60.0
+# Seconds a shutdown waits for webhook deliveries that are queued or due.
+WEBHOOK_DRAIN = 5.0
 _application: list = []
 
 
@@ -108,7 +110,11 @@ def start_up(registry: ServiceRegistry = services) -> None:
 
 
 def shut_down(registry: ServiceRegistry = services) -> None:
-    """Stop the services' processes; let the collector see everything again."""
+    """Deliver the webhooks that are due, stop the services' processes; let
+    the collector see everything again."""
+    from platform_core.events.webhooks import webhooks
+
+    webhooks.drain(WEBHOOK_DRAIN)
     stop_services(registry)
     gc.unfreeze()
 
