@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "platform_core.gateway.routing.urlconfs.ServiceRoutingMiddleware",
     "platform_core.observability.requests.RequestContextMiddleware",
     "platform_core.exceptions.JsonErrorMiddleware",
+    # With [server] https: the mesh, frontends and probes are not redirected.
+    "platform_core.gateway.security.LocalCallersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, Swagger UI) from the apps' folders, in every mode.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +76,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# [server] https: the public URL is https:// (TLS here or at a proxy).
+if CONFIG.server.https:
+    SECURE_SSL_REDIRECT = True
+    # Probes (kubelet, load balancers) ask over plain HTTP; a 301 is no answer.
+    SECURE_REDIRECT_EXEMPT = [r"^_joule/(health|ready)$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# [server] trusted_proxies: a TLS-terminating proxy says https in
+# X-Forwarded-Proto. Django cannot trust it per address: with any proxy
+# named, the header is believed from every client, so only the proxies may
+# reach the server (gunicorn's forwarded_allow_ips takes the same list).
+if CONFIG.server.trusted_proxies:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Logins: Django's users, and LDAP's when [ldap] is in joule.toml.
 globals().update(ldap_settings(CONFIG.ldap))

@@ -9,6 +9,8 @@ naming the file, the key, the allowed values and the nearest valid name::
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import tomllib
 from pathlib import Path
 
@@ -98,13 +100,33 @@ def _server(table: TableReader) -> ServerConfig:
         port=table.get("port", int, 8000),
         workers=table.get("workers", int, 1),
         allowed_hosts=table.get_list("allowed_hosts", str, DEFAULT_ALLOWED_HOSTS),
+        https=table.get("https", bool, False),
+        trusted_proxies=table.get_list("trusted_proxies", str, ()),
     )
     table.finish()
+    for index, proxy in enumerate(config.trusted_proxies):
+        _check_proxy(proxy, f"{table.where('trusted_proxies')}[{index}]")
     if not 0 < config.port < 65536:
         raise ConfigError(f"{table.where('port')}: {config.port} is not a port")
     if config.workers < 1:
         raise ConfigError(f"{table.where('workers')}: must be at least 1")
     return config
+
+
+def _check_proxy(proxy: str, where: str) -> None:
+    """Raise ConfigError unless ``proxy`` is "*", an IP address or a network."""
+    if proxy == "*":
+        return
+    try:
+        ipaddress.ip_network(proxy)
+    except ValueError as exc:
+        hint = ""
+        with contextlib.suppress(ValueError):
+            hint = f" Did you mean '{ipaddress.ip_network(proxy, strict=False)}'?"
+        raise ConfigError(
+            f"{where}: {proxy!r} is not an IP address, a network like "
+            f"'10.0.0.0/8', or '*' ({exc}).{hint}"
+        ) from None
 
 
 def _logging(table: TableReader) -> LoggingConfig:

@@ -18,6 +18,8 @@ from platform_core import naming
 from platform_core.exceptions import ServiceNotFound, did_you_mean
 
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]", ".internal")
+# Whose forwarded headers gunicorn and uvicorn believe when no proxy is named.
+LOOPBACK_PROXIES = "127.0.0.1,::1"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,28 @@ class ServerConfig:
     workers: int = 1
     # allowed_hosts: Django ALLOWED_HOSTS; ".internal" lets the mesh in.
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    # https: the public URL is https:// (TLS here or at a proxy in front).
+    # Turns on the HTTPS redirect, Secure session and CSRF cookies and HSTS
+    # for a year with subdomains. Behind a TLS-terminating proxy set
+    # trusted_proxies too, or every request looks like plain HTTP.
+    https: bool = False
+    # trusted_proxies: the proxies' addresses or networks ("10.0.0.0/8";
+    # "*" for any). When set, X-Forwarded-Proto is believed: by Django from
+    # any client (SECURE_PROXY_SSL_HEADER cannot be per address), so only
+    # the proxies should reach the server; by gunicorn/uvicorn only from
+    # these (forwarded_allow_ips below).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def forwarded_allow_ips(self) -> str:
+        """Return gunicorn's and uvicorn's ``forwarded_allow_ips``.
+
+        The trusted proxies, comma-separated; with none, only the loopback
+        addresses (the servers' own default)::
+
+            forwarded_allow_ips = get_config().server.forwarded_allow_ips
+        """
+        return ",".join(self.trusted_proxies) or LOOPBACK_PROXIES
 
 
 @dataclass(frozen=True)

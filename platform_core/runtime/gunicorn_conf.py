@@ -27,6 +27,9 @@ _server = get_config().server
 bind = [env("JOULE_BIND", default=f"{_server.host}:{_server.port}")]
 workers = env("JOULE_WORKERS", cast=int, default=_server.workers)
 worker_class = "platform_core.runtime.server.Worker"  # uvicorn, one write per response
+# [server] trusted_proxies: whose X-Forwarded-For/-Proto is believed (else
+# loopback only, gunicorn's default).
+forwarded_allow_ips = _server.forwarded_allow_ips
 # Several gunicorns may share a machine (tests, blue/green): no shared socket.
 control_socket_disable = True
 accesslog = None  # the platform writes its own JSON access log

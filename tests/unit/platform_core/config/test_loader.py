@@ -149,7 +149,8 @@ def test_unknown_server_key_suggests_the_nearest(tmp_path):
     assert_error(
         project(tmp_path, "[server]\nprot = 80\n"),
         "joule.toml: server.prot: unknown key.",
-        "Allowed keys here: host, port, workers, allowed_hosts.",
+        "Allowed keys here: host, port, workers, allowed_hosts, https, "
+        "trusted_proxies.",
         "Did you mean 'port'?",
     )
 
@@ -166,6 +167,60 @@ def test_unknown_server_key_suggests_the_nearest(tmp_path):
     ],
 )
 def test_bad_server_value_is_refused(tmp_path, server, error):
+    root = project(tmp_path, f"[server]\n{server}\n")
+    assert_error(root, f"joule.toml: server.{error}")
+
+
+def test_https_and_trusted_proxies_are_read(tmp_path):
+    joule = """\
+        [server]
+        https = true
+        trusted_proxies = ["10.0.0.0/8", "192.168.1.7", "fd00::/8", "*"]
+        """
+    server = load_config(project(tmp_path, joule)).server
+    assert server.https is True
+    assert server.trusted_proxies == ("10.0.0.0/8", "192.168.1.7", "fd00::/8", "*")
+    assert server.forwarded_allow_ips == "10.0.0.0/8,192.168.1.7,fd00::/8,*"
+
+
+def test_https_is_off_and_only_loopback_is_trusted_by_default(tmp_path):
+    server = load_config(project(tmp_path)).server
+    assert (server.https, server.trusted_proxies) == (False, ())
+    assert server.forwarded_allow_ips == "127.0.0.1,::1"
+
+
+@pytest.mark.parametrize(
+    ("server", "error"),
+    [
+        pytest.param(
+            'https = "yes"', "https: expected true or false, got 'yes'", id="https"
+        ),
+        pytest.param("https = 1", "https: expected true or false, got 1", id="int"),
+        pytest.param(
+            'trusted_proxies = "10.0.0.0/8"',
+            "trusted_proxies: expected a list, got '10.0.0.0/8'",
+            id="not-a-list",
+        ),
+        pytest.param(
+            "trusted_proxies = [10]",
+            "trusted_proxies[0]: expected a string, got 10",
+            id="not-a-string",
+        ),
+        pytest.param(
+            'trusted_proxies = ["10.0.0.0/8", "proxy.example.com"]',
+            "trusted_proxies[1]: 'proxy.example.com' is not an IP address",
+            id="host-name",
+        ),
+        pytest.param(
+            'trusted_proxies = ["10.1.2.3/8"]',
+            "trusted_proxies[0]: '10.1.2.3/8' is not an IP address, a network "
+            "like '10.0.0.0/8', or '*' (10.1.2.3/8 has host bits set). "
+            "Did you mean '10.0.0.0/8'?",
+            id="host-bits",
+        ),
+    ],
+)
+def test_bad_https_or_trusted_proxies_are_refused(tmp_path, server, error):
     root = project(tmp_path, f"[server]\n{server}\n")
     assert_error(root, f"joule.toml: server.{error}")
 
