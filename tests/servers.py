@@ -154,3 +154,86 @@ class JsonServer:
     def close(self) -> None:
         self.http.shutdown()
         self.http.server_close()
+
+
+def production_project(folder: Path) -> Path:
+    """Return a project of two db services, a Django app and an Express
+    frontend, with its own manage.py, for ``manage.py start`` tests."""
+    from platform_core.testing import project_of
+
+    names = ["products", "orders", "hello", "legacy-express"]
+    root = project_of(folder, ROOT / "services", names)
+    (root / "manage.py").symlink_to(ROOT / "manage.py")
+    return root
+
+
+def environment(project: Path, url: str, **extra: str) -> dict:
+    """Return the environment of a server of ``project`` on database ``url``."""
+    return {
+        **os.environ,
+        "JOULE_ROOT": str(project),
+        "DATABASE_URL": url,
+        "JOULE_RUN_DIR": str(project / "var" / "run"),
+        **extra,
+    }
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until ``url`` answers /_joule/ready with 200 while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}"
+        try:
+            if httpx.get(url + "/_joule/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"not ready within {timeout:.0f} s")
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def node_processes(folder: Path, ancestor: int) -> list[int]:
+    """Return the process groups running in ``folder`` below process
+    ``ancestor``: one per Node app started (``node --watch`` is two
+    processes of one group)."""
+    parents = _parents()
+
+    def below(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == ancestor:
+                return True
+        return False
+
+    found = set()
+    for pid in parents:
+        try:
+            if Path(os.readlink(f"/proc/{pid}/cwd")) == folder and below(pid):
+                found.add(os.getpgid(pid))
+        except OSError:
+            continue
+    return sorted(found)
+
+
+def groups_alive(groups: list[int]) -> list[int]:
+    """Return those of process groups ``groups`` that still have a process."""
+    alive = []
+    for group in groups:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            continue
+        alive.append(group)
+    return alive

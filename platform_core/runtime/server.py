@@ -10,14 +10,33 @@ event loop's turn and sends it together with the next one::
 
 A streamed response still goes out as soon as the app yields to the loop:
 nothing waits longer than the current turn.
+
+On SIGTERM the worker stops accepting, but first serves the connections the
+kernel has already accepted for it (``DrainingServer``): a client whose
+request was sent gets its answer, not a reset. Open websockets are closed
+with 1001 (going away), as a browser expects of a server shutting down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import socket
+import sys
+import time
 
+from gunicorn.arbiter import Arbiter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.workers import UvicornWorker
+from uvicorn.protocols.websockets.websockets_sansio_impl import (
+    WebSocketsSansIOProtocol,
+)
+from uvicorn.server import Server
+from uvicorn_worker import UvicornWorker
+
+GOING_AWAY = 1001
+# Seconds the backlog's connections get to send their request at shutdown.
+BACKLOG_READ = 0.5
 
 
 class CoalescingTransport:
@@ -85,7 +104,84 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_made(CoalescingTransport(transport, self.loop))
 
 
-class Worker(UvicornWorker):
-    """gunicorn's uvicorn worker, with ``HttpProtocol``."""
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets protocol, closing with 1001 at shutdown."""
 
-    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "http": HttpProtocol}
+    def shutdown(self) -> None:
+        """Close an open websocket with 1001 (going away); else as uvicorn."""
+        if not self.handshake_complete or self.close_sent:
+            return super().shutdown()
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": GOING_AWAY})
+        self.conn.send_close(GOING_AWAY)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+
+
+class DrainingServer(Server):
+    """uvicorn's server; at shutdown it first serves its share of the
+    listening sockets' backlog (connections the kernel completed but the
+    loop had not accepted yet), which closing the sockets would reset."""
+
+    async def shutdown(self, sockets: list | None = None) -> None:
+        """Take the backlog's connections, let them send, then shut down."""
+        listening = [
+            socket.socket(fileno=os.dup(sock.fileno()))
+            for server in self.servers
+            for sock in server.sockets
+        ]
+        for server in self.servers:
+            server.close()  # the loop accepts no more
+        await self._accept_backlog(listening)
+        # A connection accepted just now has not sent its request yet: give
+        # it a moment, or uvicorn would take it for idle and close it.
+        deadline = time.monotonic() + BACKLOG_READ
+        while time.monotonic() < deadline and any(
+            _waiting(p) for p in self.server_state.connections
+        ):
+            await asyncio.sleep(0.01)
+        await super().shutdown(sockets)
+
+    async def _accept_backlog(self, listening: list[socket.socket]) -> None:
+        loop = asyncio.get_running_loop()
+        create = functools.partial(
+            self.config.http_protocol_class,
+            config=self.config,
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+        )
+        for sock in listening:
+            sock.setblocking(False)
+            while True:
+                try:
+                    connection, _ = sock.accept()
+                except OSError:  # BlockingIOError: the backlog is empty
+                    break
+                await loop.connect_accepted_socket(create, connection)
+            sock.close()
+
+
+def _waiting(protocol) -> bool:
+    """Return whether an HTTP connection has not sent its first request."""
+    transport = getattr(protocol, "transport", None)
+    fresh = getattr(protocol, "cycle", False) is None  # websockets have none
+    return fresh and transport is not None and not transport.is_closing()
+
+
+class Worker(UvicornWorker):
+    """gunicorn's uvicorn worker (package uvicorn-worker), with ``HttpProtocol``."""
+
+    CONFIG_KWARGS = {
+        **UvicornWorker.CONFIG_KWARGS,
+        "http": HttpProtocol,
+        "ws": WebSocketProtocol,
+    }
+
+    async def _serve(self) -> None:
+        """Serve as uvicorn-worker does, with ``DrainingServer``."""
+        self.config.app = self.wsgi
+        server = DrainingServer(config=self.config)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)

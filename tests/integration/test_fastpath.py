@@ -132,7 +132,8 @@ def test_entities_whose_hooks_scope_rows_never_take_the_fast_route(shop):
     plain = entities("shop")["item"]
     assert fastpath._unscoped(type("V", (), {"entity": plain})) is True
     assert fastpath._unscoped(type("V", (), {"entity": scoped})) is False
-    assert fastpath._unscoped(type("V", (), {"entity": plain, "parent": scoped})) is False
+    mixed = type("V", (), {"entity": plain, "parent": scoped})
+    assert fastpath._unscoped(mixed) is False
 
 
 # Reads compiled once per shape: the second read of a shape runs the kept SQL

@@ -15,45 +15,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_core.testing import project_of, skip_or_fail
+from platform_core.testing import skip_or_fail
 from tests.databases import fresh_database
-from tests.servers import ROOT, free_port
+from tests.servers import (
+    ROOT,
+    environment,
+    free_port,
+    groups_alive,
+    node_processes,
+    production_project,
+    wait_for,
+)
 
 MANAGE = str(ROOT / "manage.py")
-
-
-def node_processes(folder: Path) -> list[int]:
-    """Return the process groups running in ``folder``: one per Node app
-    started (``node --watch`` is two processes of one group)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if Path(os.readlink(entry / "cwd")) == folder:
-                found.add(os.getpgid(int(entry.name)))
-        except OSError:
-            continue
-    return sorted(found)
 
 
 @pytest.fixture
 def project(tmp_path):
     """A project of two db services, a Django app and an Express frontend."""
-    names = ["products", "orders", "hello", "legacy-express"]
-    root = project_of(tmp_path, ROOT / "services", names)
-    (root / "manage.py").symlink_to(MANAGE)
-    return root
-
-
-def environment(project: Path, url: str, **extra: str) -> dict:
-    return {
-        **os.environ,
-        "JOULE_ROOT": str(project),
-        "DATABASE_URL": url,
-        "JOULE_RUN_DIR": str(project / "var" / "run"),
-        **extra,
-    }
+    return production_project(tmp_path)
 
 
 def manage(project: Path, env: dict, *args: str, timeout: float = 120):
@@ -65,19 +45,6 @@ def manage(project: Path, env: dict, *args: str, timeout: float = 120):
         text=True,
         timeout=timeout,
     )
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()[-3000:]
-        try:
-            if httpx.get(url + "/_joule/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"not ready within {timeout:.0f} s")
 
 
 def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
@@ -95,7 +62,7 @@ def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
             cwd=project,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=(tmp_path / "server.log").open("wb"),
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
@@ -106,14 +73,15 @@ def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
             assert httpx.get(url + "/products/products").json() == []
             assert httpx.get(url + "/legacy-api/health").status_code == 200
             # One Node process for two workers, seen from another process too.
-            assert len(node_processes(app)) == 1
+            groups = node_processes(app, server.pid)
+            assert len(groups) == 1
             services = manage(project, env, "services").stdout
             assert re.search(r"legacy-express +frontend +/legacy-api +ready", services)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         assert server.returncode == 0
-        assert node_processes(app) == []  # stopped with the master
+        assert groups_alive(groups) == []  # stopped with the master
 
 
 def test_replicas_starting_together_migrate_once(project, tmp_path):
@@ -197,7 +165,7 @@ def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_pat
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(tmp_path / "server.log").open("wb"),
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -205,16 +173,22 @@ def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_pat
     try:
         wait_for(url, server)
         assert httpx.get(url + "/legacy-api/health").status_code == 200
-        assert len(node_processes(app)) == 1
+        log = tmp_path / "server.log"
+        deadline = time.monotonic() + 10
+        while "GET /legacy-api/health 200" not in log.read_text():
+            assert time.monotonic() < deadline, "the request was not logged"
+            time.sleep(0.05)
+        groups = node_processes(app, server.pid)
+        assert len(groups) == 1
         server.send_signal(signal.SIGTERM)  # the outer process only
         server.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while node_processes(app) and time.monotonic() < deadline:
+        while groups_alive(groups) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert node_processes(app) == []
+        assert groups_alive(groups) == []
         with pytest.raises(httpx.TransportError):
             httpx.get(url + "/_joule/health", timeout=2)
-        written = server.stderr.read().decode()
+        written = log.read_text()
         assert written.count("GET /legacy-api/health 200") == 1  # logged once
         assert all(line.startswith("{") for line in written.splitlines())
     finally:
