@@ -54,6 +54,7 @@ from platform_core.graphql.views import LimitedGraphQLView
 from platform_core.observability.context import request_context
 from platform_core.observability.envelope import (
     check_middleware,
+    needs_redirect,
     request_id_header,
     security_headers,
 )
@@ -214,6 +215,8 @@ class FastRoutes:
         Answers are kept per path and method while the service's URLconf
         stays the same (a list or a row asked again resolves nothing).
         """
+        if needs_redirect(scope):
+            return None  # Django's SecurityMiddleware redirects it to https
         path = scope["path"].removeprefix(scope.get("root_path", ""))
         route = scope.get(ROUTE_KEY) or self.registry.match(path)
         if route is None or route.spec.kind != "db":

@@ -15,6 +15,7 @@ does not need, or start-up stops naming it::
 from __future__ import annotations
 
 import functools
+import ipaddress
 
 from django.conf import settings
 
@@ -81,7 +82,50 @@ def security_headers() -> tuple[tuple[bytes, bytes], ...]:
         headers["Cross-Origin-Opener-Policy"] = (
             settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
         )
+    if settings.SECURE_HSTS_SECONDS:
+        # Django sends it on secure requests; with SSL redirect on, the fast
+        # path serves only those (needs_redirect), and browsers ignore it on
+        # plain HTTP anyway.
+        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            hsts += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            hsts += "; preload"
+        headers["Strict-Transport-Security"] = hsts
     return tuple((k.lower().encode(), v.encode()) for k, v in headers.items())
+
+
+def needs_redirect(scope: dict) -> bool:
+    """Return whether Django would redirect this request to https://.
+
+    With ``SECURE_SSL_REDIRECT`` (``[server] https``) a plain-HTTP request
+    gets SecurityMiddleware's redirect; the fast path leaves such a request
+    to Django. Secure is: an https scope, the trusted proxy header saying
+    so, or a call from this machine without one (the mesh, the frontends'
+    server side: ``gateway.security``).
+    """
+    return bool(settings.SECURE_SSL_REDIRECT) and not is_secure(scope)
+
+
+def is_secure(scope: dict) -> bool:
+    """Return whether the request of ASGI ``scope`` is served as https."""
+    if scope.get("scheme") in ("https", "wss"):
+        return True
+    header = settings.SECURE_PROXY_SSL_HEADER
+    name = (
+        header[0].removeprefix("HTTP_").replace("_", "-").lower().encode()
+        if header
+        else b"x-forwarded-proto"
+    )
+    value = next((v for k, v in scope.get("headers", ()) if k.lower() == name), None)
+    if value is not None:
+        said = value.decode("latin1").split(",")[0].strip()
+        return bool(header) and said == header[1]
+    client = (scope.get("client") or ("",))[0]
+    try:
+        return ipaddress.ip_address(client).is_loopback
+    except ValueError:
+        return False
 
 
 def request_id_header(request_id: str) -> tuple[bytes, bytes]:
