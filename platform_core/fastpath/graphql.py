@@ -3,7 +3,8 @@
 A POSTed JSON body holding a valid query or mutation (checked with the
 view's own rules and document cache) is executed by ``run_document`` and
 answered by ``answer_of``, as the view would; anything else (GET, GraphiQL,
-invalid documents, bad variables) is left to the view::
+a body that is not one operation, invalid documents, bad variables) is left
+to the view, which refuses it with the right status::
 
     known = known_request(view_kwargs, body)
     if known is not None:
@@ -19,8 +20,10 @@ import orjson
 from graphql import OperationType, get_operation_ast
 from graphql.language import DocumentNode, FieldNode
 
+from platform_core.exceptions import APIError
 from platform_core.graphql.documents import documents
 from platform_core.graphql.execution import answer_of, is_request_error, run_document
+from platform_core.graphql.views import read_operation
 
 
 @dataclass(frozen=True)
@@ -42,18 +45,10 @@ def known_request(view_kwargs: dict, body: bytes) -> KnownRequest | None:
     checked with the view's own rules (and kept, as the view keeps it), or
     None when the view must answer it (anything else)."""
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    query = data.get("query") if isinstance(data, dict) else None
-    variables = data.get("variables")
-    operation_name = data.get("operationName")
-    if (
-        not isinstance(query, str)
-        or len(query) > view_kwargs.get("max_query_size", 20_000)
-        or not isinstance(variables, dict | None)
-        or not isinstance(operation_name, str | None)
-    ):
+        query, variables, operation_name = read_operation(body)
+    except APIError:
+        return None  # not one operation (a batch, too deep, ...): the view words it
+    if len(query) > view_kwargs.get("max_query_size", 20_000):
         return None
     schema = view_kwargs["schema"]
     document = documents(schema).get(query, view_kwargs["validation_rules"])

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import graphene
 import orjson
@@ -27,7 +28,6 @@ from graphql import (
     GraphQLError,
     OperationType,
     parse,
-    validate,
 )
 from graphql.execution import ExecutionContext
 from graphql.execution.collect_fields import collect_fields
@@ -36,6 +36,7 @@ from platform_core.authorization.identity import Credentials, current
 from platform_core.config import get_config
 from platform_core.events.layer import EventHub, group_name, publisher
 from platform_core.exceptions import APIError
+from platform_core.graphql.documents import validate_document
 from platform_core.graphql.execution import formatted_result, run_document
 from platform_core.graphql.limits import validation_rules
 from platform_core.graphql.subscriptions import (
@@ -62,6 +63,19 @@ class ProtocolError(Exception):
 
 def _invalid(reason: str = "Invalid message received") -> ProtocolError:
     return ProtocolError(4400, reason)
+
+
+def same_origin(headers: dict[str, str]) -> bool:
+    """Return whether a handshake's ``Origin`` is its ``Host`` (or absent).
+
+    Browsers send ``Origin`` on every websocket handshake, with the cookies
+    of the target site whatever page opened it; other clients send none.
+    """
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    host = urlsplit(origin).netloc
+    return bool(host) and host.lower() == headers.get("host", "").lower()
 
 
 class GraphQLTransportWSConsumer(SubscriptionDelivery, AsyncWebsocketConsumer):
@@ -153,16 +167,24 @@ class GraphQLTransportWSConsumer(SubscriptionDelivery, AsyncWebsocketConsumer):
         The payload's credentials (``{"Authorization": "Bearer ..."}``, or the
         same under ``"headers"``) join the handshake's headers and session;
         the service's rules then apply to every operation and event. Bad
-        credentials (401) refuse the connection.
+        credentials (401) refuse the connection. The handshake's cookies and
+        session user count only when its ``Origin`` is the same site
+        (``same_origin``): no page of another site acts as the user.
         """
         headers = {
             key.decode("latin-1"): value.decode("latin-1")
             for key, value in self.scope.get("headers", ())
         }
+        user = self.scope.get("user")
+        if not same_origin(headers):
+            # A page of another site opened the socket and the browser sent
+            # the user's cookies along: only the payload's credentials count.
+            headers.pop("cookie", None)
+            user = None
         for source in (params, params.get("headers")):
             if isinstance(source, dict):
                 headers.update({k: v for k, v in source.items() if isinstance(v, str)})
-        self.credentials = Credentials(headers, self.scope.get("user"))
+        self.credentials = Credentials(headers, user)
         current.set(self.credentials)
         try:
             self.identity_key = await in_thread(self._identify)()
@@ -273,7 +295,7 @@ class GraphQLTransportWSConsumer(SubscriptionDelivery, AsyncWebsocketConsumer):
         except GraphQLError as exc:
             return [exc.formatted]
         schema = self.schema.graphql_schema
-        errors = validate(schema, document, validation_rules(limits))
+        errors = validate_document(schema, document, validation_rules(limits))
         if errors:
             return [error.formatted for error in errors]
         context = ExecutionContext.build(

@@ -27,7 +27,13 @@ import graphene
 from platform_core import naming
 from platform_core.config.services import DbOptions
 from platform_core.entities import Entities, Entity
-from platform_core.exceptions import INVALID_VALUE, ConfigError, bad_request
+from platform_core.exceptions import (
+    INVALID_VALUE,
+    NOT_FOUND,
+    APIError,
+    ConfigError,
+    bad_request,
+)
 from platform_core.graphql.converter import input_scalar
 from platform_core.graphql.loaders import (
     check_limit,
@@ -109,6 +115,8 @@ def _save_field(types: SchemaTypes, entity: Entity) -> graphene.Field:
             row, _ = entity.update(
                 {k: values[k] for k in keys}, values, partial=True, upsert=True
             )
+            if row is None:  # there, but hidden from the caller: as REST's PUT
+                raise APIError(NOT_FOUND, 404, f"No {entity.info.entity} with that key")
         else:
             row = entity.insert([values])[0]
         return _returning(types, entity, [row], info)[0]
