@@ -20,7 +20,7 @@ from django.db.models import Q
 from platform_core import admin_keys
 from platform_core.entities import Entities, Entity
 from platform_core.exceptions import APIError
-from platform_core.models import AuthorizationRule, UserClaims
+from platform_core.models import AuthorizationRule, IdempotentRequest, UserClaims
 
 logger = logging.getLogger("joule.admin")
 _TEXT = {"CharField", "TextField"}
@@ -107,11 +107,28 @@ class EntityAdmin(admin.ModelAdmin):
             key = {
                 k: getattr(obj, fields[k].attname) for k in self.entity.info.primary_key
             }
-            rows.append(self.entity.get(key) or key)
+            rows.append(self.entity.row_of(obj) or key)
         self.entity.announce(kind, rows)
 
+    def get_changeform_initial_data(self, request):
+        """Leave the columns the database fills empty on the add form."""
+        initial = super().get_changeform_initial_data(request)
+        for field in self.model._meta.concrete_fields:
+            if field.has_db_default() and field.name not in initial:
+                initial[field.name] = ""
+        return initial
+
     def save_model(self, request, obj, form, change):
-        """Save, then publish ``saved`` with the stored row."""
+        """Save, then publish ``saved`` with the stored row.
+
+        A new row's empty NOT NULL column with a database default (a key
+        ``DEFAULT gen_random_uuid()``) takes that default.
+        """
+        if not change:
+            for field in self.model._meta.concrete_fields:
+                empty = getattr(obj, field.attname, None) is None
+                if empty and field.has_db_default() and not field.null:
+                    setattr(obj, field.attname, field.get_default())
         super().save_model(request, obj, form, change)
         self._within(request, "save", obj)
         self._publish("saved", [obj])
@@ -134,7 +151,8 @@ def build_model_admin(entity: Entity) -> type[admin.ModelAdmin]:
     """Return a ModelAdmin class for an entity (read-only for views)."""
     info = entity.info
     fields = list(info.fields.values())
-    relations = {r.field for r in info.relations}
+    # Keys of several columns have no Django ForeignKey: plain columns here.
+    relations = {r.field for r in info.relations if len(r.fields) == 1}
     attrs = {
         "__module__": info.model.__module__,
         "list_display": [
@@ -221,3 +239,19 @@ class UserClaimsAdmin(admin.ModelAdmin):
 
     list_display = ("user", "claims")
     raw_id_fields = ("user",)
+
+
+@admin.register(IdempotentRequest)
+class IdempotentRequestAdmin(admin.ModelAdmin):
+    """Answers kept for retried POSTs (Idempotency-Key); read-only."""
+
+    list_display = ("service", "key", "status", "claimed_at", "expires_at")
+    list_filter = ("service", "status")
+    search_fields = ("key",)
+    exclude = ("body",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -40,10 +40,13 @@ def plug_in_hooks() -> None:
     from platform_core.authorization.ldap import connect_ldap_claims
     from platform_core.authorization.tokens import use_internal_client
     from platform_core.entities import set_hooks_provider
+    from platform_core.entities.errors import database_error
     from platform_core.entities.lookups import register_lookups
+    from platform_core.exceptions import set_database_error_translator
 
     register_lookups()
     set_hooks_provider(rule_hooks_for)
+    set_database_error_translator(database_error)
     use_internal_client(mesh.client)
     connect_ldap_claims()
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
 from django.core.exceptions import SuspiciousOperation
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 
 # Stable codes of the JSON error body; clients match on these strings.
@@ -33,6 +33,7 @@ METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 BAD_GATEWAY = "BAD_GATEWAY"
 GATEWAY_TIMEOUT = "GATEWAY_TIMEOUT"
@@ -47,6 +48,8 @@ CONSTRAINT_VIOLATION = "CONSTRAINT_VIOLATION"
 NOT_NULL_VIOLATION = "NOT_NULL_VIOLATION"
 VALUE_TOO_LONG = "VALUE_TOO_LONG"
 READ_ONLY = "READ_ONLY"
+# A where too large to run: too many conditions or values (a cap, or the engine's).
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 # The reverse proxy refused the request target or its headers.
 INVALID_PATH = "INVALID_PATH"
 INVALID_HEADERS = "INVALID_HEADERS"
@@ -127,6 +130,7 @@ _CODES = {
     404: NOT_FOUND,
     405: METHOD_NOT_ALLOWED,
     406: NOT_ACCEPTABLE,
+    408: REQUEST_TIMEOUT,
     413: PAYLOAD_TOO_LARGE,
     415: UNSUPPORTED_MEDIA_TYPE,
     500: INTERNAL_ERROR,
@@ -200,9 +204,38 @@ def exception_response(exception: Exception) -> JsonResponse | None:
         return error_response(404, str(exception) or "Not found")
     if isinstance(exception, SuspiciousOperation):
         return error_response(400, "Bad request")
+    if isinstance(exception, DatabaseError):
+        error = database_error(exception)
+        return JsonResponse(error.as_body(), status=error.status) if error else None
+    return None
+
+
+# Set at start-up to entities.errors.database_error (apps.plug_in_hooks): the
+# table of what each engine's errors mean lives there, above this layer.
+_database_error: Callable[[Exception], APIError | None] | None = None
+
+
+def set_database_error_translator(
+    translate: Callable[[Exception], APIError | None] | None,
+) -> None:
+    """Answer database errors with ``translate``.
+
+    ``translate(exc)`` returns the APIError to answer, or None for a 500.
+    Without one, only a lost database is answered (503).
+    """
+    global _database_error
+    _database_error = translate
+
+
+def database_error(exception: Exception) -> APIError | None:
+    """Return the APIError answering a database error, or None (a 500)."""
+    if _database_error is not None:
+        return _database_error(exception)
     if isinstance(exception, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exception)
-        return error_response(503, "The database is unavailable; retry later")
+        return APIError(
+            SERVICE_UNAVAILABLE, 503, "The database is unavailable; retry later"
+        )
     return None
 
 

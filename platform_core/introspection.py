@@ -32,6 +32,7 @@ class FieldInfo:
     max_digits: int | None = None  # decimals: digits in all (None: unbounded)
     decimal_places: int | None = None
     default: str | None = None  # the column's default, as SQL
+    generated: bool = False  # GENERATED ALWAYS: the database writes it, never a client
 
     def element(self) -> FieldInfo:
         """Return the field of one element of this array field."""
@@ -47,14 +48,31 @@ class FieldInfo:
         )
 
 
+def _pairs(relation) -> None:
+    """Fill ``fields``/``to_fields`` of a single-column key from field/to_field."""
+    if not relation.fields:
+        object.__setattr__(relation, "fields", (relation.field,))
+    if not relation.to_fields:
+        object.__setattr__(relation, "to_fields", (relation.to_field,))
+
+
 @dataclass(frozen=True)
 class Relation:
-    """A foreign key, seen from the child: ``post.owner``."""
+    """A foreign key, seen from the child: ``post.owner``.
+
+    A key of several columns lists them all in ``fields`` and ``to_fields``
+    (in pairs); ``field`` and ``to_field`` are the first pair.
+    """
 
     name: str  # "owner"
     field: str  # the child's API field: "ownerId"
     entity: str  # the parent entity: "owner"
     to_field: str  # the parent's API field: "id"
+    fields: tuple[str, ...] = ()  # every child field: ("tenantId", "orderId")
+    to_fields: tuple[str, ...] = ()  # the parent's fields: ("tenantId", "id")
+
+    def __post_init__(self) -> None:
+        _pairs(self)
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,11 @@ class ReverseRelation:
     entity: str  # the child entity: "post"
     field: str  # the child's API field: "ownerId"
     to_field: str  # the parent's API field: "id"
+    fields: tuple[str, ...] = ()  # as Relation.fields
+    to_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _pairs(self)
 
 
 @dataclass
@@ -88,7 +111,11 @@ class ModelInfo:
         points to (``postId`` -> ``post``), as Platformatic does:
         ``/postsCategories/post/1/category/2``.
         """
-        targets = {relation.field: relation.entity for relation in self.relations}
+        targets = {
+            relation.field: relation.entity
+            for relation in self.relations
+            if len(relation.fields) == 1
+        }
         return [(targets.get(name, name), name) for name in self.primary_key]
 
     @property

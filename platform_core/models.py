@@ -1,7 +1,7 @@
-"""Platform tables: authorization rules edited in Django admin, and the
-claims of session users. Having this module also makes Django send
-post_migrate to ``platform_core``, which applies the db services' SQL
-migrations.
+"""Platform tables: authorization rules edited in Django admin, the
+claims of session users and the answers of idempotent POSTs. Having this
+module also makes Django send post_migrate to ``platform_core``, which
+applies the db services' SQL migrations.
 
     AuthorizationRule(service="shop", role="user", entities="post",
                       find_rule=["workspaceId = $WORKSPACE_ID"]).full_clean()
@@ -104,6 +104,38 @@ class UserClaims(models.Model):
 
     def __str__(self) -> str:
         return f"claims of {self.user}"
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an ``Idempotency-Key`` and, once answered, its answer.
+
+    Shared by every worker and host through the platform database; a row
+    without ``status`` is a request still being served (claimed at
+    ``claimed_at``). ``rest.idempotency`` writes and replays them.
+    """
+
+    service = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    # caller: a hash of who sent it (identity claims, else credentials).
+    caller = models.CharField(max_length=64)
+    # fingerprint: a hash of the method, path, query and body.
+    fingerprint = models.CharField(max_length=64)
+    claimed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=bytes, blank=True)
+
+    class Meta:
+        db_table = "joule_idempotent_request"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("service", "caller", "key"), name="joule_idempotency_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.key}"
 
 
 def validate_rule(rule: AuthorizationRule) -> str:

@@ -128,7 +128,7 @@ CHANNEL_CAPACITY = 1000
 if CONFIG.channels.redis:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "platform_core.events.redis_layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [CONFIG.channels.redis],
                 "prefix": CONFIG.channels.prefix,

@@ -2,8 +2,11 @@
 
 Per db service with ``[authorization]``, in this order: the admin secret
 (with ``X-JOULE-*`` impersonation when no jwt or webhook is configured), a
-bearer JWT, the webhook's answer (to a bearer token or cookies), the Django
-session user, else the anonymous role. A bad secret, token or webhook answer is a 401::
+bearer JWT, the webhook's answer, the Django session user, else the
+anonymous role. The webhook, when configured, is asked on every request
+without the admin secret or a JWT, as Platformatic asks it: it judges
+whatever the caller presents (a bearer token, cookies, an API key in its
+own header, or nothing). A bad secret, token or webhook answer is a 401::
 
     credentials = Credentials.of_request(request)    # set per request
     identity = credentials.identity(options)        # cached per service
@@ -95,8 +98,9 @@ class Credentials:
         authorization = self.headers.get("authorization")
         if authorization is not None:
             return self._token(authorization, options)
-        if options.webhook and "cookie" in self.headers:
-            # The webhook judges credentials; a caller with none is anonymous.
+        if options.webhook:
+            # Credentials may be in any header (X-API-Key) or none at all:
+            # only the webhook knows, so it is asked every time.
             return claims_identity(ask_webhook(options.webhook, self.headers), options)
         if self.user is not None and getattr(self.user, "is_authenticated", False):
             return session_identity(self.user)

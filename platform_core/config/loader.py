@@ -23,6 +23,7 @@ from platform_core.config.services import (  # noqa: F401
     OptionReaders,
     check_prefix,
     option_readers,
+    read_timeout,
 )
 from platform_core.config.types import (
     DEFAULT_ALLOWED_HOSTS,
@@ -102,6 +103,7 @@ def _server(table: TableReader) -> ServerConfig:
         allowed_hosts=table.get_list("allowed_hosts", str, DEFAULT_ALLOWED_HOSTS),
         https=table.get("https", bool, False),
         trusted_proxies=table.get_list("trusted_proxies", str, ()),
+        header_timeout=float(table.get("header_timeout", (int, float), 10.0)),
     )
     table.finish()
     for index, proxy in enumerate(config.trusted_proxies):
@@ -110,6 +112,9 @@ def _server(table: TableReader) -> ServerConfig:
         raise ConfigError(f"{table.where('port')}: {config.port} is not a port")
     if config.workers < 1:
         raise ConfigError(f"{table.where('workers')}: must be at least 1")
+    if config.header_timeout <= 0:
+        where = table.where("header_timeout")
+        raise ConfigError(f"{where}: must be more than 0 seconds")
     return config
 
 
@@ -140,8 +145,12 @@ def _logging(table: TableReader) -> LoggingConfig:
 
 def _database(table: TableReader) -> DatabaseConfig:
     url = table.get("url", str, DatabaseConfig.url)
+    timeouts = {
+        key: read_timeout(table, key, getattr(DatabaseConfig, key))
+        for key in ("connect_timeout", "statement_timeout")
+    }
     table.finish()
-    return DatabaseConfig(url=env("DATABASE_URL", default=url))
+    return DatabaseConfig(url=env("DATABASE_URL", default=url), **timeouts)
 
 
 def _channels(table: TableReader) -> ChannelsConfig:

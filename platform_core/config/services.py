@@ -97,6 +97,54 @@ class DbOptions:
     webhooks: tuple[Webhook, ...] = ()
     # authorization: [authorization] (identity and rules); None means open.
     authorization: AuthorizationOptions | None = None
+    # connect_timeout / statement_timeout: seconds, for a service with its
+    # own `connection`; None means joule.toml's [database] values
+    # (connect_timeout = 5, statement_timeout = 30). Past them: 503 / 504.
+    connect_timeout: float | None = None
+    statement_timeout: float | None = None
+    # idempotency: seconds a POST's answer is kept for a retry with the same
+    # Idempotency-Key (`idempotency = { ttl = 3600 }`); None: `false`, off.
+    idempotency_ttl: float | None = 86400.0
+
+
+def _idempotency(db: TableReader) -> float | None:
+    """Read ``[db] idempotency``: true, false or ``{ ttl = <seconds> }``."""
+    value = db.get("idempotency", (bool, dict), True)
+    if value is True or value is False:
+        return 86400.0 if value else None
+    table = db.table("idempotency")
+    enabled = table.get("enabled", bool, True)
+    ttl = read_timeout(table, "ttl", 86400.0)
+    table.finish()
+    return ttl if enabled else None
+
+
+def read_timeout(table: TableReader, key: str, default: Any) -> Any:
+    """Return the number of seconds under ``key``; raise ConfigError unless > 0."""
+    value = table.get(key, (int, float), default)
+    if value is not None and value <= 0:
+        raise ConfigError(f"{table.where(key)}: must be more than 0 seconds")
+    return None if value is None else float(value)
+
+
+def _own_timeouts(db: TableReader, connection: str | None) -> dict:
+    """Read ``[db]`` connect_timeout and statement_timeout.
+
+    Raise ConfigError when they are set without a ``connection`` of the
+    service's own: the platform database's are in joule.toml.
+    """
+    timeouts = {
+        key: read_timeout(db, key, None)
+        for key in ("connect_timeout", "statement_timeout")
+    }
+    for key, value in timeouts.items():
+        if value is not None and connection is None:
+            raise ConfigError(
+                f"{db.where(key)}: only a service with its own db.connection has "
+                f"its own timeouts; the platform database's are [database] "
+                f"{key} in joule.toml"
+            )
+    return timeouts
 
 
 def _webhook(table: TableReader) -> Webhook:
@@ -133,14 +181,17 @@ def read_db_options(reader: TableReader, service_id: str) -> DbOptions:
     """Read the ``[db]`` table."""
     db = reader.table("db")
     limit = db.table("limit")
+    connection = db.get("connection", str, None)
     options = DbOptions(
-        connection=db.get("connection", str, None),
+        connection=connection,
         auto_apply=db.get("autoApply", bool, True),
         limit_default=limit.get("default", int, 10),
         limit_max=limit.get("max", int, 100),
         events=db.get("events", bool, True),
         webhooks=tuple(_webhook(t) for t in reader.tables("webhooks")),
         authorization=read_authorization(reader),
+        **_own_timeouts(db, connection),
+        idempotency_ttl=_idempotency(db),
     )
     limit.finish()
     db.finish()

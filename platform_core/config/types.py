@@ -45,6 +45,10 @@ class ServerConfig:
     # the proxies should reach the server; by gunicorn/uvicorn only from
     # these (forwarded_allow_ips below).
     trusted_proxies: tuple[str, ...] = ()
+    # header_timeout: seconds a client has to send a request's headers, from
+    # connecting or from the previous answer (production worker). A slower
+    # client gets 408 and the connection is closed: `header_timeout = 10`.
+    header_timeout: float = 10.0
 
     @property
     def forwarded_allow_ips(self) -> str:
@@ -75,6 +79,14 @@ class DatabaseConfig:
     # url: sqlite:///relative/or/absolute/path, postgres://..., mysql://...;
     # env DATABASE_URL wins over it.
     url: str = "sqlite:///var/joule.sqlite3"
+    # connect_timeout: seconds to wait for a connection (PostgreSQL waits at
+    # least 2); past it, requests get 503. A db service with its own
+    # `connection` sets its own in [db].
+    connect_timeout: float = 5.0
+    # statement_timeout: seconds a statement may run on PostgreSQL or
+    # MariaDB; past it, requests get 504. A server that stops answering
+    # altogether (frozen, a dead network) is given up a second later.
+    statement_timeout: float = 30.0
 
 
 @dataclass(frozen=True)

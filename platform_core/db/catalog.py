@@ -154,11 +154,16 @@ class MigrationWatch:
 
 
 def _applied_versions(spec: ServiceSpec) -> tuple:
-    """Return the applied versions of a service, or () without a versions table."""
+    """Return the applied versions of a service, or () without a versions table.
+
+    A service without migrations has none, and its database is not asked.
+    """
     from django.db import DatabaseError
 
     from platform_core.db.migrator import VERSIONS_TABLE
 
+    if not Migrator(spec).migrations:
+        return ()  # an existing database served as it is: no versions
     connection = connections[alias_for(spec)]
     try:
         with connection.cursor() as cursor:

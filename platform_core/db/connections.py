@@ -9,6 +9,8 @@ gets the alias ``joule_<label>``, the others share ``default``::
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import environ
@@ -17,6 +19,36 @@ from platform_core.config.types import PlatformConfig, ServiceSpec
 from platform_core.exceptions import ConfigError
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"
+POSTGRES_ENGINE = "django.db.backends.postgresql"
+# Seconds past the statement timeout after which a server that sent nothing
+# (frozen, unreachable) is given up; the server's own cancel comes first.
+ANSWER_GRACE = 1.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a database may take: to connect, and to run one statement.
+
+    In seconds. ``answer`` is what the client waits for any reply before
+    it gives the connection up (the server's own timeout, then a grace).
+    """
+
+    connect: float = 5.0
+    statement: float = 30.0
+
+    @property
+    def answer(self) -> float:
+        """Return the seconds to wait for any reply of the server."""
+        return self.statement + ANSWER_GRACE
+
+    @property
+    def request(self) -> float:
+        """Return the most a request's database work may take.
+
+        A dead connection found by the health check, a reconnection and
+        one statement: past that, the request is answered 504.
+        """
+        return self.answer * 2 + self.connect
 
 
 def alias_for(spec: ServiceSpec) -> str:
@@ -25,12 +57,20 @@ def alias_for(spec: ServiceSpec) -> str:
     return f"joule_{spec.label}" if connection else "default"
 
 
-def database_settings(url: str, root: Path, where: str = "database.url") -> dict:
+def database_settings(
+    url: str,
+    root: Path,
+    where: str = "database.url",
+    timeouts: Timeouts = Timeouts(),  # noqa: B008 (frozen)
+) -> dict:
     """Return a DATABASES entry for ``url``, tuned for each engine.
 
     SQLite gets WAL, a busy timeout and IMMEDIATE transactions so that
     concurrent writers wait instead of failing with "database is locked";
     MariaDB/MySQL gets strict mode so bad values fail instead of being cut.
+    PostgreSQL and MariaDB get ``timeouts``: a connect timeout (then 503),
+    a statement timeout on the server (then 504) and a limit on the wait
+    for any answer, so a frozen server never holds a thread for long.
     Raise ConfigError naming ``where`` for a URL of an unknown scheme.
     """
     try:
@@ -48,11 +88,19 @@ def database_settings(url: str, root: Path, where: str = "database.url") -> dict
     config.setdefault("CONN_HEALTH_CHECKS", True)
     tune = _TUNING.get(config["ENGINE"])
     if tune:
-        tune(config, root)
+        tune(config, root, timeouts)
+    config["JOULE_TIMEOUTS"] = timeouts
     return config
 
 
-def _sqlite(config: dict, root: Path) -> None:
+def timeouts_of(alias: str) -> Timeouts:
+    """Return the timeouts of connection ``alias`` (the defaults if unset)."""
+    from django.db import connections
+
+    return connections.settings[alias].get("JOULE_TIMEOUTS") or Timeouts()
+
+
+def _sqlite(config: dict, root: Path, timeouts: Timeouts) -> None:
     # Django's backend, with writers queued on a lock instead of sleeping.
     config["ENGINE"] = "platform_core.db.backends.sqlite3"
     if config["NAME"] != ":memory:":
@@ -68,36 +116,67 @@ def _sqlite(config: dict, root: Path) -> None:
     )
 
 
-def _mysql(config: dict, root: Path) -> None:
+def _mysql(config: dict, root: Path, timeouts: Timeouts) -> None:
+    # max_statement_time is MariaDB's (seconds); the /*M! */ comment is run
+    # by MariaDB only, so MySQL still connects (with the read limit alone).
     config.setdefault("OPTIONS", {}).update(
         {
             "charset": "utf8mb4",
-            "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE'",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE'"
+            f" /*M!, max_statement_time={timeouts.statement:g} */",
+            "connect_timeout": math.ceil(timeouts.connect),
+            "read_timeout": math.ceil(timeouts.answer),
+            "write_timeout": math.ceil(timeouts.answer),
         }
     )
 
 
-def _postgres(config: dict, root: Path) -> None:
-    pass
+def _postgres(config: dict, root: Path, timeouts: Timeouts) -> None:
+    # Django's backend with each wait for the server bounded (answer_timeout).
+    config["ENGINE"] = "platform_core.db.backends.postgresql"
+    options = config.setdefault("OPTIONS", {})
+    milliseconds = round(timeouts.statement * 1000)
+    server = f"{options.get('options', '')} -c statement_timeout={milliseconds}"
+    options.update(
+        {
+            "connect_timeout": max(2, math.ceil(timeouts.connect)),
+            "options": server.strip(),
+            "answer_timeout": timeouts.answer,
+        }
+    )
 
 
 _TUNING = {
     SQLITE_ENGINE: _sqlite,
     "django.db.backends.mysql": _mysql,
-    "django.db.backends.postgresql": _postgres,
+    POSTGRES_ENGINE: _postgres,
 }
 
 
 def databases(config: PlatformConfig) -> dict[str, dict]:
     """Return DATABASES: the platform database and each service's own."""
-    result = {"default": database_settings(config.database.url, config.root)}
+    platform = config.database
+    timeouts = Timeouts(platform.connect_timeout, platform.statement_timeout)
+    result = {
+        "default": database_settings(platform.url, config.root, timeouts=timeouts)
+    }
     for spec in config.services:
         connection = getattr(spec.options, "connection", None)
         if connection:
             result[alias_for(spec)] = database_settings(
-                connection, config.root, f"{spec.source}: db.connection"
+                connection,
+                config.root,
+                f"{spec.source}: db.connection",
+                service_timeouts(spec, timeouts),
             )
     return result
+
+
+def service_timeouts(spec: ServiceSpec, platform: Timeouts) -> Timeouts:
+    """Return a db service's timeouts: its own [db] values, else ``platform``."""
+    connect = getattr(spec.options, "connect_timeout", None)
+    statement = getattr(spec.options, "statement_timeout", None)
+    return Timeouts(connect or platform.connect, statement or platform.statement)
 
 
 class ServiceDatabaseRouter:

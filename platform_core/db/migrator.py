@@ -4,7 +4,8 @@ Applied in order, each in one transaction (DDL included where the database
 allows it: SQLite and PostgreSQL; MariaDB commits DDL at once), and
 recorded per service in ``joule_versions``. The tables a migration creates
 are recorded in ``joule_tables`` so services sharing a database each see
-their own::
+their own. A service without migrations (an existing database served as it
+is) never gets those tables: nothing is written to its database::
 
     migrator = Migrator(spec)
     migrator.apply()            # every pending migration
@@ -130,9 +131,23 @@ class Migrator:
                 "PRIMARY KEY (service, name))"
             )
 
+    def _bookkeeping(self) -> bool:
+        """Return whether the versions tables may be used, creating them if so.
+
+        Only a service with migrations has them; for one without, they are
+        read when another service made them, never created.
+        """
+        if self.migrations:
+            self.ensure_tables()
+            return True
+        with self.connection.cursor() as cursor:
+            names = self.connection.introspection.table_names(cursor)
+        return VERSIONS_TABLE in names and TABLES_TABLE in names
+
     def applied(self) -> list[int]:
         """Return the applied versions, lowest first."""
-        self.ensure_tables()
+        if not self._bookkeeping():
+            return []
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT version FROM {VERSIONS_TABLE} WHERE service = %s "
@@ -143,7 +158,8 @@ class Migrator:
 
     def owned_tables(self) -> set[str]:
         """Return the tables this service's migrations created."""
-        self.ensure_tables()
+        if not self._bookkeeping():
+            return set()
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT name FROM {TABLES_TABLE} WHERE service = %s", [self.spec.id]
@@ -152,6 +168,8 @@ class Migrator:
 
     def pending(self, to: int | None = None) -> list[Migration]:
         """Return the migrations not applied yet, up to version ``to``."""
+        if not self.migrations:
+            return []  # nothing to apply; the database is not even asked
         done = set(self.applied())
         return [
             m

@@ -14,7 +14,7 @@ import decimal
 import keyword
 
 from django.apps import apps
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 
 from platform_core import naming
@@ -61,6 +61,33 @@ class AwareDateTimeField(models.DateTimeField):
         return value
 
 
+class InsertWithoutReturning:
+    """Insert without RETURNING, then read the new row back by its key.
+
+    PostgreSQL refuses ``INSERT ... RETURNING`` on a table with INSTEAD
+    rules (Sakila's ``payment``, split into monthly tables); a generated key
+    is then the value the key's sequence gave last in this session.
+    """
+
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        """Insert ``self``; return the returning fields' values of the new row."""
+        manager._insert(
+            [self], fields=fields, returning_fields=None, using=using, raw=raw
+        )
+        if not returning_fields:
+            return []
+        pk = self._meta.pk
+        key = getattr(self, pk.attname)
+        if key is None or hasattr(key, "resolve_expression"):
+            with connections[using].cursor() as cursor:
+                # The sequence of the key's DEFAULT nextval(...), owned by the
+                # column or not (Sakila's are not).
+                cursor.execute("SELECT lastval()")
+                key = cursor.fetchone()[0]
+        rows = manager.using(using).filter(pk=key)
+        return list(rows.values_list(*(f.attname for f in returning_fields)))[:1]
+
+
 # Names a column may not take as a model attribute.
 _TAKEN = set(dir(models.Model)) | {"pk", "objects", "id_"}
 
@@ -81,7 +108,12 @@ def _field(column: Column, primary: bool) -> models.Field:
     }
     if primary:
         kwargs["primary_key"] = True
-    if column.has_default and not column.auto and not primary:
+    if column.generated and not column.auto:
+        # Inserts write DEFAULT, the only value such a column takes.
+        kwargs["db_default"] = models.expressions.RawSQL("NULL", ())
+    elif column.has_default and not column.auto:
+        # A key too (uuid DEFAULT gen_random_uuid()): an insert without it
+        # writes DEFAULT and reads the generated key back.
         kwargs["db_default"] = models.expressions.RawSQL(column.default, ())
     if column.field_type == "ArrayField":
         from django.contrib.postgres.fields import ArrayField
@@ -161,7 +193,9 @@ def _build_model(
             column.max_digits,
             column.decimal_places,
             column.default,
+            column.generated,
         )
+    relations.extend(_composite_relations(table, tables, names, fields, relations))
     if not single_pk:
         by_column = {f.column: f for f in fields.values()}
         attrs["pk"] = models.CompositePrimaryKey(
@@ -178,7 +212,10 @@ def _build_model(
     )
     attrs["__module__"] = spec.module
     attrs["__qualname__"] = class_name
-    model = type(class_name, (models.Model,), attrs)
+    bases = (
+        (models.Model,) if table.returning else (InsertWithoutReturning, models.Model)
+    )
+    model = type(class_name, bases, attrs)
     _built.setdefault(spec.label, set()).add(model._meta.model_name)
     info = ModelInfo(
         entity,
@@ -191,6 +228,36 @@ def _build_model(
         view=table.view,
     )
     return model, info
+
+
+def _composite_relations(
+    table: Table,
+    tables: dict[str, Table],
+    names: dict[str, str],
+    fields: dict[str, FieldInfo],
+    relations: list[Relation],
+) -> list[Relation]:
+    """Return the relations of the foreign keys of several columns.
+
+    Each is named after its last column (``(tenant_id, order_id)`` ->
+    ``order``), or after the parent entity when that name is taken.
+    """
+    taken = {*fields, *(r.name for r in relations)}
+    result = []
+    for key in table.composite_keys:
+        if key.to_table not in tables:
+            continue
+        entity = names[key.to_table]
+        name = naming.relation_name(key.columns[-1])
+        for candidate in (name, entity, entity + "Rel"):
+            if candidate not in taken:
+                name = candidate
+                break
+        taken.add(name)
+        own = tuple(naming.camel(c) for c in key.columns)
+        parent = tuple(naming.camel(c) for c in key.to_columns)
+        result.append(Relation(name, own[0], entity, parent[0], own, parent))
+    return result
 
 
 def _attr_of(table: Table, column: str) -> str | None:
@@ -221,7 +288,12 @@ def build_schema(spec: ServiceSpec, alias: str, tables: list[Table]) -> Schema:
         for relation in info.relations:
             entities[relation.entity].reverse.append(
                 ReverseRelation(
-                    info.plural, info.entity, relation.field, relation.to_field
+                    info.plural,
+                    info.entity,
+                    relation.field,
+                    relation.to_field,
+                    relation.fields,
+                    relation.to_fields,
                 )
             )
     return Schema(spec.id, alias, entities)

@@ -56,6 +56,8 @@ SQLITE_TYPES = {
     "boolean": "BooleanField",
     "bool": "BooleanField",
 }
+# MariaDB types Django's introspection does not know.
+MYSQL_TYPES = {"year": "SmallIntegerField"}
 _SQLITE_WIDE = {"IntegerField": "BigIntegerField", "AutoField": "BigAutoField"}
 _SIZE_RE = re.compile(r"^\s*([a-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 
@@ -74,6 +76,7 @@ class Column:
     decimal_places: int | None = None
     array_of: str | None = None
     default: str | None = None
+    generated: bool = False  # GENERATED ALWAYS (identity or expression)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,15 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
+class CompositeForeignKey:
+    """A foreign key of several columns, paired in order with the parent's."""
+
+    columns: tuple[str, ...]
+    to_table: str
+    to_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Table:
     """A table or view with its columns and keys."""
 
@@ -95,6 +107,9 @@ class Table:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
     unique: tuple[tuple[str, ...], ...]
+    composite_keys: tuple[CompositeForeignKey, ...] = ()
+    # False when INSERT ... RETURNING is refused (PostgreSQL INSTEAD rules)
+    returning: bool = True
 
     def column(self, name: str) -> Column:
         """Return the column ``name``."""
@@ -136,6 +151,7 @@ def _read_table(connection, cursor, name: str, view: bool, extras: dict) -> Tabl
     constraints = constraints or {}
     primary_key: tuple[str, ...] = ()
     unique, foreign_keys = [], []
+    composite = list(extras.get("composite_keys", {}).get(name, ()))
     for constraint in constraints.values():
         columns = tuple(constraint["columns"])
         if constraint.get("primary_key"):
@@ -146,6 +162,14 @@ def _read_table(connection, cursor, name: str, view: bool, extras: dict) -> Tabl
             key = ForeignKey(columns[0], *constraint["foreign_key"])
             if key not in foreign_keys:  # MariaDB may report one twice
                 foreign_keys.append(key)
+        elif constraint.get("foreign_key") and constraint.get("to_columns"):
+            key = CompositeForeignKey(
+                columns,
+                constraint["foreign_key"][0],
+                tuple(constraint["to_columns"]),
+            )
+            if key not in composite:
+                composite.append(key)
     columns = tuple(_column(connection, name, row, extras) for row in description)
     # SQLite reports INTEGER PRIMARY KEY as nullable; a key never is.
     columns = tuple(
@@ -158,15 +182,19 @@ def _read_table(connection, cursor, name: str, view: bool, extras: dict) -> Tabl
         primary_key,
         tuple(sorted(foreign_keys, key=lambda fk: fk.column)),
         tuple(sorted(unique)),
+        tuple(sorted(composite, key=lambda fk: fk.columns)),
+        name not in extras.get("instead_of_insert", ()),
     )
 
 
 def _column(connection, table: str, row, extras: dict) -> Column:
     array_of = extras.get("arrays", {}).get((table, row.name))
-    field_type, size, scale = _declared(connection, row)
+    field_type, size, scale = _declared(connection, row, extras)
     field_type = _registered(connection, row, extras) or field_type
     if (table, row.name) in extras.get("booleans", ()):
         field_type = "BooleanField"
+    if (table, row.name) in extras.get("binaries", ()):
+        field_type = "BinaryField"  # Django reads MariaDB BLOBs as text
     if array_of is not None:
         field_type = "ArrayField"
     if field_type is None:
@@ -179,11 +207,13 @@ def _column(connection, table: str, row, extras: dict) -> Column:
         )
     default = None if row.default in (None, "NULL") else str(row.default)
     decimal = field_type == "DecimalField"
+    generated = (table, row.name) in extras.get("generated", ())
     return Column(
         name=row.name,
         field_type=field_type,
         null=bool(row.null_ok),
-        has_default=default is not None,
+        has_default=default is not None or generated,
+        generated=generated,
         auto=field_type in AUTO_FIELDS,
         max_length=size if field_type == "CharField" and size else None,
         # None: NUMERIC with no declared precision (values keep their scale)
@@ -194,13 +224,18 @@ def _column(connection, table: str, row, extras: dict) -> Column:
     )
 
 
-def _declared(connection, row) -> tuple[str | None, int | None, int | None]:
+def _declared(
+    connection, row, extras: dict
+) -> tuple[str | None, int | None, int | None]:
     """Return (field type, size, scale) of a column; type None if unknown."""
     if connection.vendor == "sqlite":
         match = _SIZE_RE.match(str(row.type_code).lower())
         if match and match[1] in SQLITE_TYPES and not row.pk:
             size, scale = match[2], match[3]
             return SQLITE_TYPES[match[1]], size and int(size), scale and int(scale)
+    domains = extras.get("domains", {})
+    if row.type_code in domains and connection.vendor == "postgresql":
+        row = row._replace(type_code=domains[row.type_code])  # its base type
     if getattr(row, "has_json_constraint", False) and row.data_type != "longtext":
         # Django's MariaDB query for JSON_VALID() checks joins its strings
         # with "+" (a number there), so any check constraint named after its
@@ -209,7 +244,7 @@ def _declared(connection, row) -> tuple[str | None, int | None, int | None]:
     try:
         field_type = connection.introspection.get_field_type(row.type_code, row)
     except KeyError:
-        field_type = None
+        field_type = MYSQL_TYPES.get(getattr(row, "data_type", None))
     if connection.vendor == "sqlite":
         # SQLite stores every INTEGER in 64 bits.
         field_type = _SQLITE_WIDE.get(field_type, field_type)
@@ -280,11 +315,14 @@ def _sqlite_constraints(connection, cursor, table: str) -> dict:
             parent = _sqlite_constraints(connection, cursor, to_table).get(
                 "__primary__"
             )
-            to_column = parent["columns"][0] if parent else "rowid"
+            done = len(result.get(f"__fk_{ident}", {}).get("columns", ()))
+            to_column = parent["columns"][done] if parent else "rowid"
         entry = result.setdefault(
-            f"__fk_{ident}", {"columns": [], "foreign_key": (to_table, to_column)}
+            f"__fk_{ident}",
+            {"columns": [], "foreign_key": (to_table, to_column), "to_columns": []},
         )
         entry["columns"].append(column)
+        entry["to_columns"].append(to_column)
     cursor.execute(f"PRAGMA index_list({quoted})")
     for _, name, unique, origin, *_ in cursor.fetchall():
         if unique and origin != "pk":
@@ -306,6 +344,16 @@ def _postgresql_extras(cursor) -> dict:
             for table, column, udt in cursor.fetchall()
         }
     }
+    extras["generated"] = _pg_generated(cursor)
+    cursor.execute(
+        "SELECT c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class"
+        " WHERE r.ev_type = '3' AND r.is_instead"
+    )
+    extras["instead_of_insert"] = {name for (name,) in cursor.fetchall()}
+    extras["composite_keys"] = _pg_composite_keys(cursor)
+    # Domains (CREATE DOMAIN year AS integer) read as their base type.
+    cursor.execute("SELECT oid, typbasetype FROM pg_type WHERE typtype = 'd'")
+    extras["domains"] = dict(cursor.fetchall())
     if fieldtypes.db_types:
         cursor.execute(
             "SELECT oid, typname FROM pg_type WHERE typname = ANY(%s)",
@@ -317,10 +365,60 @@ def _postgresql_extras(cursor) -> dict:
     return extras
 
 
+def _pg_generated(cursor) -> set:
+    """Return (table, column) of GENERATED ALWAYS identity and expression columns."""
+    cursor.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = ANY(current_schemas(false)) "
+        "AND (identity_generation = 'ALWAYS' OR is_generated = 'ALWAYS')"
+    )
+    return {(table, column) for table, column in cursor.fetchall()}
+
+
+def _pg_composite_keys(cursor) -> dict:
+    """Return the foreign keys of several columns, by table.
+
+    Django's introspection gives only the first column a key points to.
+    """
+    cursor.execute(
+        "SELECT cl.relname, fcl.relname,"
+        " array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)"
+        "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
+        "  ORDER BY k.i),"
+        " array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)"
+        "  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n"
+        "  ORDER BY k.i)"
+        " FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid"
+        " JOIN pg_class fcl ON fcl.oid = c.confrelid"
+        " JOIN pg_namespace ns ON ns.oid = cl.relnamespace"
+        " WHERE c.contype = 'f' AND array_length(c.conkey, 1) > 1"
+        " AND ns.nspname = ANY(current_schemas(false))"
+    )
+    result: dict = {}
+    for table, to_table, columns, to_columns in cursor.fetchall():
+        result.setdefault(table, []).append(
+            CompositeForeignKey(tuple(columns), to_table, tuple(to_columns))
+        )
+    return result
+
+
 def _mysql_extras(cursor) -> dict:
+    cursor.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = DATABASE() AND extra LIKE '%GENERATED%'"
+        " AND extra NOT LIKE '%DEFAULT_GENERATED%'"
+    )
+    generated = set(cursor.fetchall())
+    cursor.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = DATABASE() AND data_type IN "
+        "('tinyblob', 'blob', 'mediumblob', 'longblob', 'binary', 'varbinary')"
+    )
     return {
+        "binaries": set(cursor.fetchall()),
         "booleans": _mysql_booleans(cursor),
         "constraints": _mysql_constraints(cursor),
+        "generated": generated,
     }
 
 
@@ -347,9 +445,11 @@ def _mysql_constraints(cursor) -> dict:
                 "primary_key": kind == "PRIMARY KEY",
                 "unique": kind != "FOREIGN KEY",
                 "foreign_key": (to_table, to_column) if kind == "FOREIGN KEY" else None,
+                "to_columns": [],
             },
         )
         entry["columns"].append(column)
+        entry["to_columns"].append(to_column)
     return result
 
 

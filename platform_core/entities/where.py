@@ -19,6 +19,7 @@ from django.db.models import Q
 from platform_core.entities.values import to_python
 from platform_core.exceptions import (
     INVALID_VALUE,
+    QUERY_TOO_LARGE,
     UNKNOWN_FIELD,
     UNKNOWN_OPERATOR,
     APIError,
@@ -31,6 +32,14 @@ from platform_core.fieldtypes import (
     fieldtypes,
 )
 from platform_core.introspection import FieldInfo, ModelInfo
+
+# Caps on one where, checked before any SQL is built: SQLite refuses an OR
+# chain deeper than 1000 and more than 32766 bound values, and no engine
+# answers a huge where quickly. Every "or" list of the where counts, nested
+# ones (GraphQL) included.
+MAX_OR_CONDITIONS = 100  # branches of all "or" lists together
+MAX_LIST_VALUES = 1000  # values of one in / nin list
+MAX_WHERE_VALUES = 10_000  # values of all lists together
 
 # Array operators -> ORM lookups (django.contrib.postgres).
 ARRAY_LOOKUPS = {
@@ -156,10 +165,69 @@ def _not_allowed(field: FieldInfo, op: str) -> APIError:
     return bad_request(UNKNOWN_OPERATOR, message)
 
 
+def _count(where: Any, from_text: bool, seen: list[int]) -> None:
+    """Add the "or" branches and list values of ``where`` to ``seen``.
+
+    Stops as soon as a cap is passed, so a deeply nested where costs little.
+    """
+    for name, ops in where.items() if isinstance(where, Mapping) else ():
+        if name == "or" and isinstance(ops, list | tuple):
+            seen[0] += len(ops)
+            _check_counts(seen)
+            for branch in ops:
+                _count(branch, from_text, seen)
+        elif isinstance(ops, Mapping):
+            for op in ("in", "nin"):
+                seen[1] += _list_size(name, op, ops.get(op), from_text)
+            _check_counts(seen)
+
+
+def _list_size(name: str, op: str, items: Any, from_text: bool) -> int:
+    """Return the number of values of an in / nin list; 400 over the cap."""
+    if from_text and isinstance(items, str):
+        size = items.count(",") + 1
+    else:
+        size = len(items) if isinstance(items, list | tuple) else 0
+    if size > MAX_LIST_VALUES:
+        raise bad_request(
+            QUERY_TOO_LARGE,
+            f'"{name}.{op}" has {size} values; at most {MAX_LIST_VALUES} are allowed',
+        )
+    return size
+
+
+def _check_counts(seen: list[int]) -> None:
+    branches, values = seen
+    if branches > MAX_OR_CONDITIONS:
+        raise bad_request(
+            QUERY_TOO_LARGE,
+            f'Too many "or" conditions: at most {MAX_OR_CONDITIONS} are allowed',
+        )
+    if values > MAX_WHERE_VALUES:
+        raise bad_request(
+            QUERY_TOO_LARGE,
+            f"Too many values in the where lists: at most {MAX_WHERE_VALUES} "
+            "in all are allowed",
+        )
+
+
+def check_size(where: Mapping[str, Any] | None, from_text: bool = False) -> None:
+    """Raise 400 QUERY_TOO_LARGE when ``where`` is over a cap (``MAX_*``)."""
+    _count(where or {}, from_text, [0, 0])
+
+
 def build_where(
     info: ModelInfo, where: Mapping[str, Any] | None, from_text: bool = False
 ) -> Q:
-    """Return the Q of ``{field: {op: value}, "or": [where, ...]}`` (ANDed)."""
+    """Return the Q of ``{field: {op: value}, "or": [where, ...]}`` (ANDed).
+
+    Raise 400 for unknown names, wrong values and a where over a cap.
+    """
+    check_size(where, from_text)
+    return _build(info, where, from_text)
+
+
+def _build(info: ModelInfo, where: Mapping[str, Any] | None, from_text: bool) -> Q:
     q = Q()
     for name, ops in (where or {}).items():
         if name == "or":
@@ -167,7 +235,7 @@ def build_where(
                 raise bad_request(INVALID_VALUE, '"or" needs a list of conditions')
             alternative = Q()
             for branch in ops:
-                alternative |= build_where(info, branch, from_text)
+                alternative |= _build(info, branch, from_text)
             q &= alternative
             continue
         field = get_field(info, name, "where")

@@ -17,12 +17,16 @@ it is. In WAL mode a read never waits for a lock and takes microseconds
 more than the query. An SQLite write runs there too, once the loop has
 awaited the database's write lock (``turns.py``); a GraphQL mutation with
 several root fields (several transactions) goes to one writer thread per
-process instead. Other databases use a pool of threads, each with its own
-connection.
+process instead. Other databases use a pool of threads per database, each
+thread with its own connection: a database that stops answering uses up
+its own threads only, and a request waiting longer than the database's
+timeouts allow (``Timeouts.request``) is answered 504.
 
-Everything else goes to Django unchanged: other methods, other views and
+Everything else goes to Django unchanged: other methods, other views,
 entities whose hooks scope rows (the authorization plug-in gets Django's
-full request)::
+full request) and POSTs with an ``Idempotency-Key`` (``rest.idempotency``
+may wait for another request's answer). A row's ETag and ``If-None-Match``
+are answered here too, by the same view::
 
     application = FastRoutes(django_asgi_app, urlconf_for)
 """
@@ -33,6 +37,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +50,7 @@ from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
 from platform_core import exceptions as errors
-from platform_core.db.connections import alias_for
+from platform_core.db.connections import alias_for, timeouts_of
 from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
 from platform_core.fastpath.graphql import answer_known, known_request
@@ -60,6 +65,7 @@ from platform_core.observability.envelope import (
 )
 from platform_core.observability.logs import log_request
 from platform_core.registry import ROUTE_KEY, ServiceRegistry, services
+from platform_core.rest.params import check_encoding
 from platform_core.rest.views import (
     CollectionView,
     EntityView,
@@ -70,6 +76,8 @@ from platform_core.rest.views import (
 
 logger = logging.getLogger("joule.rest")
 
+# What _bounded() returns for work that took longer than its database allows.
+STALLED = object()
 MAX_TARGETS = 4096  # paths whose resolution is kept (then all are forgotten)
 # Which methods of which generated views take the fast path.
 FAST_METHODS = {
@@ -86,8 +94,10 @@ class FastRequest:
     def __init__(self, scope: dict, headers: dict[str, str], body: bytes | None):
         self.method = scope["method"]
         self.path = scope["path"]
-        self.GET = _query(scope.get("query_string", b""))
+        self._query_string = scope.get("query_string", b"")
         self.content_type = headers.get("content-type", "")
+        # Lower-case names: views ask headers.get("if-none-match").
+        self.headers = headers
         self._body = body
 
     @property
@@ -96,10 +106,19 @@ class FastRequest:
             raise RequestDataTooBig("the body is too large")
         return self._body
 
+    @functools.cached_property
+    def GET(self) -> QueryDict:
+        # Parsed in the view's call, where a refused query is answered (400).
+        return _query(self._query_string)
+
 
 @functools.lru_cache(maxsize=1024)
 def _query(query_string: bytes) -> QueryDict:
-    """The parsed query string: immutable, so one object serves every request."""
+    """The parsed query string: immutable, so one object serves every request.
+
+    Raise 400 when it is not UTF-8, as ``EntityView.initial`` does.
+    """
+    check_encoding(query_string)
     return QueryDict(query_string)
 
 
@@ -124,14 +143,30 @@ class FastRoutes:
         self.app = app
         self.urlconf_for = urlconf_for
         self.registry = registry
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="joule-rest")
+        # pools: database alias -> its own threads (``threads`` of them).
+        self.threads = threads
+        self.pools: dict[str, ThreadPoolExecutor] = {}
+        self._pools_lock = threading.Lock()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="joule-sqlite-writer")
         self._targets: dict[tuple[str, str, str], tuple] = {}
 
     def close(self) -> None:
         """Stop the threads; their database connections close with them."""
-        self.pool.shutdown(wait=True)
+        for pool in list(self.pools.values()):
+            pool.shutdown(wait=True)
         self.writer.shutdown(wait=True)
+
+    def pool_for(self, alias: str) -> ThreadPoolExecutor:
+        """Return the threads of database ``alias`` (made on first use)."""
+        pool = self.pools.get(alias)
+        if pool is None:
+            with self._pools_lock:
+                pool = self.pools.get(alias)
+                if pool is None:
+                    pool = self.pools[alias] = ThreadPoolExecutor(
+                        self.threads, thread_name_prefix=f"joule-db-{alias}"
+                    )
+        return pool
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         target = self.target(scope) if scope["type"] == "http" else None
@@ -143,7 +178,10 @@ class FastRoutes:
             for k, v in scope.get("headers", ())
         }
         write = scope["method"] != "GET"
-        body = await self._read_body(receive) if write else b""
+        if write and "idempotency-key" in headers:
+            # Django's path: the key's claim may wait for another request.
+            return await self.app(scope, receive, send)
+        body = await self._read_body(receive, headers) if write else b""
         if view_class is LimitedGraphQLView:
             return await self.graphql(
                 route, kwargs, headers, body, scope, receive, send
@@ -188,12 +226,21 @@ class FastRoutes:
         await self.app(scope, _replay(body, receive), send)
 
     async def _in_thread(self, view_class, request, kwargs) -> tuple:
-        """Serve in the SQLite writer thread or the pool, in this context."""
-        executor = self.writer if _on_sqlite(view_class) else self.pool
-        run = contextvars.copy_context().run
-        return await asyncio.get_running_loop().run_in_executor(
-            executor, run, self.serve, view_class, request, kwargs
+        """Serve in the SQLite writer thread or the database's pool.
+
+        Past the database's request time, answer 504 (the work is dropped
+        if it has not started yet).
+        """
+        alias = view_class.entity.alias
+        executor = self.writer if _on_sqlite(view_class) else self.pool_for(alias)
+        answer = await _bounded(
+            executor, alias, self.serve, view_class, request, kwargs
         )
+        if answer is STALLED:
+            response = _stalled(alias)
+            extra = [(k.lower().encode(), str(v).encode()) for k, v in response.items()]
+            return response.status_code, extra, response.content
+        return answer
 
     async def _graphql_answer(self, alias: str, known) -> tuple | None:
         """Run a valid operation where the REST fast path runs its like."""
@@ -205,9 +252,12 @@ class FastRoutes:
             answer = await write_in_turn(alias, serve)
             if answer is not None:
                 return answer
-        executor = self.writer if sqlite else self.pool
-        run = contextvars.copy_context().run
-        return await asyncio.get_running_loop().run_in_executor(executor, run, serve)
+        executor = self.writer if sqlite else self.pool_for(alias)
+        answer = await _bounded(executor, alias, serve)
+        if answer is STALLED:
+            response = _stalled(alias)
+            return response.status_code, response.content
+        return answer
 
     def target(self, scope: dict) -> tuple | None:
         """Return (route, view class, kwargs) when the fast path serves ``scope``.
@@ -254,9 +304,16 @@ class FastRoutes:
             return None
         return route, view_class, match.kwargs
 
-    async def _read_body(self, receive: Callable) -> bytes | None:
-        """Return the body; None when it is over Django's limit (the view: 413)."""
+    async def _read_body(self, receive: Callable, headers: dict) -> bytes | None:
+        """Return the body; None when it is over Django's limit (the view: 413).
+
+        A Content-Length over the limit is answered at once, unread: a client
+        that declares a large body and sends little would hold the request.
+        """
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        declared = headers.get("content-length", "")
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            return None
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -349,6 +406,29 @@ def _graphql_answer(alias: str, known):
         return answer_known(known)
     finally:
         connections[alias].close_if_unusable_or_obsolete()
+
+
+async def _bounded(executor, alias: str, function: Callable, *args) -> Any:
+    """Return ``function(*args)`` run in ``executor`` in this context.
+
+    Return STALLED when it takes longer than database ``alias`` allows; work
+    still queued is then cancelled, work running ends by its own timeouts.
+    """
+    run = contextvars.copy_context().run
+    future = asyncio.get_running_loop().run_in_executor(executor, run, function, *args)
+    try:
+        return await asyncio.wait_for(future, timeouts_of(alias).request)
+    except TimeoutError:
+        return STALLED
+
+
+def _stalled(alias: str):
+    """Return the 504 of a request that waited too long for database ``alias``."""
+    limit = timeouts_of(alias).request
+    logger.warning("database %s: no answer within %g s", alias, limit)
+    return errors.error_response(
+        504, f"The database did not answer within {limit:g} s; retry later"
+    )
 
 
 def _sqlite_alias(alias: str) -> bool:

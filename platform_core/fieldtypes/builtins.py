@@ -27,6 +27,7 @@ from platform_core.exceptions import INVALID_VALUE, bad_request
 from platform_core.fieldtypes.fieldtype import BaseFieldType, FieldType, Parser
 from platform_core.fieldtypes.operators import ARRAY_FIELD_OPERATORS, TEXT_OPERATORS
 from platform_core.fieldtypes.registry import FieldTypeRegistry
+from platform_core.fieldtypes.scalars import Base64
 from platform_core.introspection import FieldInfo
 
 
@@ -105,7 +106,9 @@ BUILTINS: dict[type[models.Field], FieldType] = {
     models.DateTimeField: _dated(parsers.date_time, "date-time", graphene.DateTime),
     models.TimeField: _dated(parsers.time, "time", graphene.Time),
     models.DurationField: FieldType(parsers.duration, string_schema("duration")),
-    models.BinaryField: FieldType(parsers.binary, string_schema("byte")),
+    models.BinaryField: FieldType(
+        parsers.binary, string_schema("byte"), Base64, graphene.String
+    ),
     # Any JSON value; never "nullable" in OpenAPI, {} already allows null.
     models.JSONField: FieldType(parsers.json, {}, GenericScalar),
 }

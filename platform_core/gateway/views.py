@@ -14,6 +14,8 @@ prefix: ``composed_patterns(prefix)``, ``composed_websocket_patterns()``.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from django.http import JsonResponse
@@ -34,12 +36,85 @@ from platform_core.registry import kinds, services
 logger = logging.getLogger("joule.gateway")
 
 
+# Seconds the readiness checks may take, all run side by side: a database
+# that does not answer in time is reported not ready, and the probe answered.
+READY_TIMEOUT = 2.0
+
+
+class ReadinessChecks:
+    """The services' readiness checks, run side by side with a deadline.
+
+    Each check runs in a thread of its own pool; one still running from an
+    earlier probe (a frozen database) is waited on again, never doubled, so
+    a stuck service holds one thread however often the probe asks::
+
+        results = readiness.check(list(services), timeout=2.0)
+        results["orders"]   # (False, "no answer within 2 s")
+    """
+
+    def __init__(self, threads: int = 8) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[str, Future] = {}
+        self._lock = threading.Lock()
+
+    def check(self, specs: list, timeout: float) -> dict[str, tuple[bool, str]]:
+        """Return (ready, detail) by service id, within ``timeout`` seconds."""
+        futures = {spec.id: self._start(spec) for spec in specs}
+        wait(list(futures.values()), timeout=timeout)
+        return {
+            service_id: _outcome(future, timeout)
+            for service_id, future in futures.items()
+        }
+
+    def _start(self, spec) -> Future:
+        with self._lock:
+            running = self._running.get(spec.id)
+            if running is not None and not running.done():
+                return running
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.threads, thread_name_prefix="joule-ready"
+                )
+            future = self._pool.submit(_check_ready, spec)
+            self._running[spec.id] = future
+            return future
+
+
+def _check_ready(spec) -> tuple[bool, str]:
+    """Run ``spec``'s check; its database connections are closed after it."""
+    from django.db import connections
+
+    try:
+        return kinds.get(spec.kind).check_ready(spec)
+    finally:
+        connections.close_all()
+
+
+def _outcome(future: Future, timeout: float) -> tuple[bool, str]:
+    if not future.done():
+        return False, f"no answer within {timeout:g} s"
+    try:
+        return future.result()
+    except Exception as exc:  # a kind's bug: reported, not a 500
+        logger.exception("readiness check failed")
+        return False, f"the check failed: {exc.__class__.__name__}"
+
+
+readiness = ReadinessChecks()
+
+
 def service_states() -> list[dict]:
-    """Return each service's id, kind, prefix, readiness and links."""
+    """Return each service's id, kind, prefix, readiness and links.
+
+    Checks run side by side; one that takes over READY_TIMEOUT is not ready.
+    """
     states = []
-    for spec in services:
+    specs = list(services)
+    results = readiness.check(specs, READY_TIMEOUT)
+    for spec in specs:
         kind = kinds.get(spec.kind)
-        ready, detail = kind.check_ready(spec)
+        ready, detail = results[spec.id]
         states.append(
             {
                 "id": spec.id,

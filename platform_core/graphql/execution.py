@@ -28,7 +28,6 @@ import weakref
 from asyncio import gather
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
 from graphene.types.resolver import dict_or_attr_resolver
 from graphql import (
     ExecutionContext,
@@ -43,10 +42,12 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 
 from platform_core.exceptions import (
+    GATEWAY_TIMEOUT,
     INTERNAL_ERROR,
     SERVICE_UNAVAILABLE,
     UNAUTHORIZED,
     APIError,
+    database_error,
 )
 
 # parent type -> field name -> (key, default, serialize, nullable) or None
@@ -137,14 +138,15 @@ def _plain_leaf(parent_type: GraphQLObjectType, node) -> tuple | None:
 logger = logging.getLogger("joule.graphql")
 # Errors that concern the whole request, not one field: answered with their
 # HTTP status instead of 200.
-WHOLE_REQUEST = {UNAUTHORIZED: 401, SERVICE_UNAVAILABLE: 503}
+WHOLE_REQUEST = {UNAUTHORIZED: 401, SERVICE_UNAVAILABLE: 503, GATEWAY_TIMEOUT: 504}
 
 
 def format_error(error: Exception) -> dict:
     """Return a GraphQL error as answered to clients.
 
-    The client's own errors stay as they are, the database down becomes a
-    503 and anything else a bare 500 (logged).
+    The client's own errors stay as they are, database errors are answered
+    as REST answers them (``exceptions.database_error``: bad data 400, down
+    503, statement timeout 504) and anything else a bare 500 (logged).
     Messages of unexpected exceptions (driver texts, SQL) never reach clients.
     """
     if not isinstance(error, GraphQLError):
@@ -152,11 +154,8 @@ def format_error(error: Exception) -> dict:
     cause = error.original_error
     if cause is None or isinstance(cause, APIError | GraphQLError):
         return error.formatted
-    if isinstance(cause, OperationalError | InterfaceError):
-        replacement = APIError(
-            SERVICE_UNAVAILABLE, 503, "The database is unavailable; retry later"
-        )
-    else:
+    replacement = database_error(cause)  # the client's data: 400; down: 503
+    if replacement is None:
         logger.error("GraphQL resolver failed", exc_info=cause)
         replacement = APIError(INTERNAL_ERROR, 500, "Internal server error")
     return GraphQLError(

@@ -83,17 +83,17 @@ def selected_fields(
     relations, and ``needed``), or None (all) when rules may hide columns."""
     if type(entity.hooks) is not EntityHooks:
         return None
-    forward = {r.name: r.field for r in entity.info.relations}
-    reverse = {r.name: r.to_field for r in entity.info.reverse}
+    forward = {r.name: r.fields for r in entity.info.relations}
+    reverse = {r.name: r.to_fields for r in entity.info.reverse}
     names = list(needed)
     for child in field_nodes(node.selection_set, info.fragments):
         name = child.name.value
         if name in entity.info.fields:
             names.append(name)
         elif name in forward:
-            names.append(forward[name])
+            names.extend(forward[name])
         elif name in reverse:
-            names.append(reverse[name])
+            names.extend(reverse[name])
     return tuple(dict.fromkeys(names)) or entity.info.primary_key
 
 
@@ -142,21 +142,47 @@ def prefetch(
             _load_children(types, rows, reverse[name], key, child, info, arguments)
 
 
+def _key_of(row: dict, fields: tuple[str, ...]) -> tuple | None:
+    """Return the values of ``fields`` in ``row``; None when one is null."""
+    values = tuple(row.get(name) for name in fields)
+    return None if None in values else values
+
+
+def _keys_condition(target, fields: tuple[str, ...], keys: list[tuple]) -> Q:
+    """Return the Q of the rows of ``target`` whose ``fields`` are one of ``keys``.
+
+    Typed values go straight to the ORM (a uuid is no text to parse again).
+    """
+    attnames = [target.info.fields[name].attname for name in fields]
+    if len(attnames) == 1:
+        return Q(**{f"{attnames[0]}__in": [key[0] for key in keys]})
+    condition = Q()
+    for key in keys:
+        condition |= Q(**dict(zip(attnames, key, strict=True)))
+    return condition
+
+
+def _distinct_keys(rows: list[dict], fields: tuple[str, ...]) -> list[tuple]:
+    keys = {_key_of(row, fields) for row in rows} - {None}
+    return sorted(keys, key=str)
+
+
 def _load_parents(types, rows, relation, key, node, info) -> None:
     target = types.entities[relation.entity]
-    values = sorted(
-        {row[relation.field] for row in rows if row.get(relation.field) is not None},
-        key=str,
-    )
-    fields = selected_fields(target, node, info, relation.to_field)
+    keys = _distinct_keys(rows, relation.fields)
+    fields = selected_fields(target, node, info, *relation.to_fields)
     found = (
-        target.find({relation.to_field: {"in": values}}, fields=fields)
-        if values
+        target.find(
+            fields=fields,
+            condition=_keys_condition(target, relation.to_fields, keys),
+        )
+        if keys
         else []
     )
-    by_key = {row[relation.to_field]: row for row in found}
+    by_key = {_key_of(row, relation.to_fields): row for row in found}
     for row in rows:
-        row.setdefault(PREFETCHED, {})[key] = by_key.get(row.get(relation.field))
+        parent = by_key.get(_key_of(row, relation.fields))
+        row.setdefault(PREFETCHED, {})[key] = parent
     prefetch(types, target, found, node, info)
 
 
@@ -165,31 +191,24 @@ def _load_children(types, rows, reverse, key, node, info, arguments) -> None:
     limit, offset = check_limit(
         arguments.get("limit"), types.options, arguments.get("offset")
     )
-    keys = sorted(
-        {
-            row[reverse.to_field]
-            for row in rows
-            if row.get(reverse.to_field) is not None
-        },
-        key=str,
-    )
-    attname = target.info.fields[reverse.field].attname
+    keys = _distinct_keys(rows, reverse.to_fields)
     children = (
         target.find(
             plain(arguments.get("where")),
             order_of(arguments.get("orderBy")),
-            fields=selected_fields(target, node, info, reverse.field),
-            condition=Q(**{f"{attname}__in": keys}),
+            fields=selected_fields(target, node, info, *reverse.fields),
+            condition=_keys_condition(target, reverse.fields, keys),
         )
         if keys
         else []
     )
     groups: dict[Any, list[dict]] = defaultdict(list)
     for child in children:
-        groups[child[reverse.field]].append(child)
+        groups[_key_of(child, reverse.fields)].append(child)
     kept = []
     for row in rows:
-        page = groups.get(row.get(reverse.to_field), [])[offset : offset + limit]
+        parent_key = _key_of(row, reverse.to_fields)
+        page = groups.get(parent_key, [])[offset : offset + limit]
         row.setdefault(PREFETCHED, {})[key] = page
         kept.extend(page)
     prefetch(types, target, kept, node, info)

@@ -200,16 +200,21 @@ class SubscriptionDelivery:
     """Consumer mixin: events from the hub's queue to this socket's subscriptions.
 
     The consumer provides ``queue``, ``operations`` (id -> SubscriptionPlan),
-    ``identity_key``, ``schema``, ``scope``, ``send`` and ``close``.
+    ``identity_key``, ``schema``, ``scope``, ``send`` and ``close``. Events
+    that reach the process but not a subscriber (it fell behind, or running
+    its subscription failed) are logged and counted in ``undelivered``.
     """
 
     _overflowed = False
+    # undelivered: events of this process that a subscriber never got.
+    undelivered = 0
 
     def overflow(self) -> None:
         """Disconnect a client too slow to take its events (logged once)."""
         if self._overflowed:
             return
         self._overflowed = True
+        SubscriptionDelivery.undelivered += self.queue.qsize()
         logger.warning(
             "GraphQL subscriber on %s dropped: %d events waiting; it reads too slowly",
             self.scope.get("path"),
@@ -226,7 +231,11 @@ class SubscriptionDelivery:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("GraphQL event delivery failed")
+                SubscriptionDelivery.undelivered += 1
+                logger.exception(
+                    "GraphQL event delivery failed (%d undelivered since start)",
+                    SubscriptionDelivery.undelivered,
+                )
 
     async def deliver(self, message: dict) -> None:
         """Send ``next`` to every subscription following the message's event."""

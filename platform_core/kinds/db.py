@@ -11,6 +11,7 @@ generated API plug into this kind::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,16 +77,26 @@ class DbKind(Kind):
         }
 
     def check_ready(self, spec) -> tuple[bool, str]:
-        """Report whether the database answers and every migration is applied."""
+        """Report whether the database answers and every migration is applied.
+
+        The database is asked (``SELECT 1``) on this thread's connection,
+        which is dropped when it fails: the next check connects afresh, so
+        readiness comes back with the database, without a restart.
+        """
         from django.db import connections
 
         from platform_core.db.connections import alias_for
         from platform_core.db.migrator import Migrator
 
+        connection = connections[alias_for(spec)]
         try:
-            connections[alias_for(spec)].ensure_connection()
+            connection.close_if_unusable_or_obsolete()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
             pending = Migrator(spec).pending()
         except Exception as exc:  # any driver error means "not ready"
+            with contextlib.suppress(Exception):
+                connection.close()
             return False, f"database unavailable: {exc.__class__.__name__}"
         if pending:
             return False, f"{len(pending)} migration(s) not applied: run dbmigrate"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, unquote_to_bytes
 
 from platform_core.exceptions import (
     INVALID_LIMIT,
@@ -49,6 +50,26 @@ class ListParams:
     end_before: str | None = None
 
 
+def check_encoding(raw: bytes) -> None:
+    """Raise 400 when the query string ``raw`` (bytes as sent) is not UTF-8.
+
+    Django decodes a query with errors="replace": ``where.title.eq=%FF``
+    would otherwise filter on U+FFFD.
+    """
+    if raw.isascii() and b"%" not in raw:
+        return
+    for pair in raw.split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            key = unquote(pair.partition(b"=")[0].decode("latin-1"), errors="replace")
+            raise bad_request(
+                INVALID_VALUE,
+                f'Query parameter "{key}" is not valid UTF-8; '
+                "percent-encode the UTF-8 bytes of the text",
+            ) from None
+
+
 def _single(query, key: str) -> str:
     values = query.getlist(key)
     if len(values) > 1:
@@ -81,10 +102,21 @@ def _number(query, key: str, low: int, high: int | None) -> int:
 
 
 def parse_fields(query) -> tuple[str, ...] | None:
-    """Return ``fields=a,b`` as names, or None when absent; 400 when empty."""
+    """Return ``fields=a,b`` as names, or None when absent; 400 when empty.
+
+    The array form of Platformatic's clients, ``fields=a&fields=b``, is the
+    same list.
+    """
     if "fields" not in query:
         return None
-    names = tuple(name for name in _single(query, "fields").split(",") if name)
+    names = tuple(  # each once: the answer has each once anyway
+        dict.fromkeys(
+            name
+            for value in query.getlist("fields")
+            for name in value.split(",")
+            if name
+        )
+    )
     if not names:
         raise bad_request(INVALID_VALUE, "fields needs at least one field name")
     return names
@@ -114,7 +146,14 @@ def parse_where(query, key: str, where: dict) -> bool:
         return False
     rest = key[len("where.") :]
     if rest == "or":
-        where.setdefault("or", []).extend(parse_or(_single(query, key)))
+        count = len(query.getlist(key))
+        if count > 1:  # Platformatic silently reads the first one only
+            raise bad_request(
+                INVALID_VALUE,
+                f'Query parameter "where.or" is given {count} times; put every '
+                "condition in one where.or=(a|b|...)",
+            )
+        where["or"] = parse_or(query[key])
         return True
     name, dot, op = rest.partition(".")
     if not dot or not name or not op or "." in op:
@@ -146,17 +185,36 @@ def parse_list(
         params.offset = _number(query, "offset", 0, MAX_OFFSET)
     if "totalCount" in query:
         params.total_count = _flag(query, "totalCount")
+    _parse_cursor(query, params)
+    return params
+
+
+def _parse_cursor(query, params: ListParams) -> None:
+    """Set the cursor fields; ``startAfter`` or ``endBefore`` implies cursor=true.
+
+    Platformatic pages with either alone and answers the cursor headers.
+    """
+    if "startAfter" in query:
+        params.start_after = _single(query, "startAfter")
+    if "endBefore" in query:
+        params.end_before = _single(query, "endBefore")
+    given = params.start_after is not None or params.end_before is not None
     if "cursor" in query:
         params.cursor = _flag(query, "cursor")
-    params.start_after = query.get("startAfter")
-    params.end_before = query.get("endBefore")
-    if (params.start_after or params.end_before) and not params.cursor:
-        raise bad_request(INVALID_VALUE, "startAfter and endBefore need cursor=true")
-    if params.start_after and params.end_before:
+        if given and not params.cursor:
+            raise bad_request(
+                INVALID_VALUE,
+                "startAfter and endBefore cannot be used with cursor=false",
+            )
+    params.cursor = params.cursor or given
+    if params.start_after is not None and params.end_before is not None:
         raise bad_request(INVALID_VALUE, "Use startAfter or endBefore, not both")
     if params.cursor and params.offset:
-        raise bad_request(INVALID_VALUE, "offset cannot be combined with cursor=true")
-    return params
+        raise bad_request(
+            INVALID_VALUE,
+            "offset cannot be combined with cursor pagination "
+            "(cursor=true, startAfter or endBefore)",
+        )
 
 
 def parse_only(query, allowed: tuple[str, ...]) -> None:

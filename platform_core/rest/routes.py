@@ -17,6 +17,7 @@ from django.urls import re_path
 from platform_core import naming
 from platform_core.config.services import DbOptions
 from platform_core.entities import Entities
+from platform_core.rest.relations import children_get, parent_get
 from platform_core.rest.views import (
     CollectionView,
     ItemView,
@@ -68,18 +69,11 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
     if not info.primary_key:
         return patterns
     if len(info.primary_key) > 1:
-        path = "/".join(
+        item = f"{plural}/" + "/".join(
             f"{label}/{_SEGMENT.format(field)}" for label, field in info.key_segments()
         )
-        patterns.append(
-            _route(
-                f"{plural}/{path}",
-                _view(ItemView, entity, f"{name}ItemView", db_options=options),
-                f"{plural}-item",
-            )
-        )
-        return patterns
-    item = f"{plural}/{_SEGMENT.format(info.primary_key[0])}"
+    else:
+        item = f"{plural}/{_SEGMENT.format(info.primary_key[0])}"
     patterns.append(
         _route(
             item,
@@ -88,9 +82,9 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
         )
     )
     taken: set[str] = set()
-    links = [(RelationView, r) for r in info.relations]
-    links += [(ReverseRelationView, r) for r in info.reverse]
-    for view_class, relation in links:
+    links = [(RelationView, parent_get, r) for r in info.relations]
+    links += [(ReverseRelationView, children_get, r) for r in info.reverse]
+    for view_class, get, relation in links:
         if relation.name in taken:  # a relation and a child list share a name
             logger.warning(
                 "%s: %s.%s is both a relation and a child list; only "
@@ -108,6 +102,7 @@ def _patterns(entities: Entities, entity, options: DbOptions) -> list:
             db_options=options,
             parent=entity,
             relation=relation,
+            get=get,
         )
         patterns.append(
             _route(f"{item}/{relation.name}", view, f"{plural}-{relation.name}")

@@ -31,9 +31,16 @@ from platform_core.exceptions import (
     bad_request,
 )
 from platform_core.introspection import Relation, ReverseRelation
-from platform_core.rest import pagination
+from platform_core.rest import conditional, pagination
+from platform_core.rest.idempotency import idempotent
 from platform_core.rest.openapi import EntitySchema
-from platform_core.rest.params import ListParams, parse_fields, parse_list, parse_only
+from platform_core.rest.params import (
+    ListParams,
+    check_encoding,
+    parse_fields,
+    parse_list,
+    parse_only,
+)
 
 
 def json_response(
@@ -48,8 +55,26 @@ def json_response(
     )
 
 
-def read_json(request) -> Any:
-    """Return the JSON body of ``request``; 415, 413 or 400 when it is not one."""
+def raw_query(request) -> bytes:
+    """Return the query string of ``request`` as the client's bytes."""
+    scope = getattr(request, "scope", None)  # ASGI: Django's request or FastRequest
+    if scope is not None:
+        return scope.get("query_string", b"")
+    text = request.META.get("QUERY_STRING", "")
+    try:
+        return text.encode("latin-1")  # WSGI gives the bytes as latin-1 (PEP 3333)
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def _require_json(request) -> None:
+    """Raise 415 unless the body is declared JSON.
+
+    A cross-site form can send no other type than form data or text/plain, so
+    a cookie-authenticated write can't be forged (and fetch() sends JSON
+    cross-site only after a CORS preflight, which the platform answers
+    without Access-Control-Allow-Origin).
+    """
     content_type = request.content_type or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise APIError(
@@ -57,10 +82,25 @@ def read_json(request) -> Any:
             415,
             "The body must be JSON (Content-Type: application/json)",
         )
+
+
+def _body(request) -> bytes:
     try:
-        raw = request.body
+        return request.body
     except RequestDataTooBig:
         raise APIError(PAYLOAD_TOO_LARGE, 413, "The body is too large") from None
+
+
+def refuse_body(request) -> None:
+    """Raise 415 for a body that is not JSON on a route that takes none (DELETE)."""
+    if _body(request):
+        _require_json(request)
+
+
+def read_json(request) -> Any:
+    """Return the JSON body of ``request``; 415, 413 or 400 when it is not one."""
+    _require_json(request)
+    raw = _body(request)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -94,6 +134,15 @@ class EntityView(APIView):
         """Return the entity this view serves."""
         return self.entity
 
+    def initial(self, request, *args, **kwargs) -> None:
+        """Refuse a query string that is not UTF-8 (400), then as DRF.
+
+        The fast routes do the same when they parse the query
+        (``fastpath.routes``).
+        """
+        check_encoding(raw_query(request))
+        super().initial(request, *args, **kwargs)
+
     def list_page(self, params: ListParams, condition: Q | None = None) -> HttpResponse:
         """Answer one page of rows, with X-Total-Count and cursors when asked."""
         entity = self.get_entity()
@@ -102,9 +151,11 @@ class EntityView(APIView):
         backwards = False
         if params.cursor:
             order = pagination.cursor_order(entity.info, order)
-            cursor = params.start_after or params.end_before
-            if cursor:
-                backwards = bool(params.end_before)
+            cursor = params.start_after
+            if cursor is None:
+                cursor = params.end_before
+            if cursor is not None:
+                backwards = params.end_before is not None
                 values = pagination.decode(entity.info, cursor, order)
                 condition = (condition or Q()) & pagination.after(
                     entity.info, order, values, backwards
@@ -145,19 +196,39 @@ class CollectionView(EntityView):
         )
 
     def post(self, request):
+        ttl = self.db_options.idempotency_ttl
+        entity = self.get_entity()
+        return idempotent(request, entity, ttl, lambda: self.insert_rows(request))
+
+    def insert_rows(self, request):
+        """Insert the row (or array of rows) of the body; answer 201."""
         parse_only(request.GET, ("fields",))
         body = read_json(request)
-        rows = self.get_entity().insert(
-            body if isinstance(body, list) else [body], parse_fields(request.GET)
-        )
+        fields = parse_fields(request.GET)
         if isinstance(body, list):
-            return json_response(rows, status=201)
-        return json_response(
-            rows[0], status=201, headers={"Location": self.location(rows[0])}
-        )
+            if not body:
+                raise bad_request(
+                    INVALID_BODY, "The body is an empty array; give at least one row"
+                )
+            return json_response(self.get_entity().insert(body, fields), status=201)
+        selected = None if fields is None else self._with_key(fields)
+        row = self.get_entity().insert([body], selected)[0]
+        location = self.location(row)
+        if fields is not None:
+            row = {name: row[name] for name in fields}
+        return json_response(row, status=201, headers={"Location": location})
+
+    def _with_key(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """Return ``fields`` and the primary key the caller may read (Location)."""
+        entity = self.get_entity()
+        missing = [name for name in entity.info.primary_key if name not in fields]
+        if not missing or not entity.info.writable:
+            return fields
+        allowed = entity.hooks.fields(entity.info, "save", None)
+        return (*fields, *(n for n in missing if allowed is None or n in allowed))
 
     def location(self, row: dict) -> str:
-        """Return the URL of ``row``."""
+        """Return the URL of ``row``; the collection's when its key is hidden."""
         info = self.get_entity().info
         if set(info.primary_key) - row.keys():
             return self.request.path
@@ -189,6 +260,7 @@ class CollectionView(EntityView):
 
     def delete(self, request):
         params = self._where(request)
+        refuse_body(request)
         return json_response(
             self.get_entity().delete(
                 where=params.where, fields=params.fields, from_text=True
@@ -210,15 +282,17 @@ class ItemView(EntityView):
 
     def get(self, request, **kwargs):
         parse_only(request.GET, ("fields",))
-        row = self.get_entity().get(
-            self.key(kwargs), parse_fields(request.GET), from_text=True
-        )
+        fields = parse_fields(request.GET)
+        row = self.get_entity().get(self.key(kwargs), fields, from_text=True)
         if row is None:
             raise self.missing()
-        return json_response(row)
+        etag = conditional.item_etag(self.get_entity(), self.key(kwargs), row, fields)
+        unchanged = conditional.not_modified(request, etag)
+        return unchanged or json_response(row, headers={"ETag": etag})
 
     def _update(self, request, kwargs, partial: bool):
         parse_only(request.GET, ("fields",))
+        precondition = conditional.precondition_of(request)
         row, created = self.get_entity().update(
             self.key(kwargs),
             read_json(request),
@@ -226,10 +300,12 @@ class ItemView(EntityView):
             fields=parse_fields(request.GET),
             upsert=not partial,
             from_text=True,
+            precondition=precondition,
         )
         if row is None:
             raise self.missing()
-        return json_response(row, status=201 if created else 200)
+        headers = conditional.etag_headers(precondition)
+        return json_response(row, status=201 if created else 200, headers=headers)
 
     def put(self, request, **kwargs):
         return self._update(request, kwargs, partial=False)
@@ -239,8 +315,12 @@ class ItemView(EntityView):
 
     def delete(self, request, **kwargs):
         parse_only(request.GET, ("fields",))
+        refuse_body(request)
         rows = self.get_entity().delete(
-            key=self.key(kwargs), fields=parse_fields(request.GET), from_text=True
+            key=self.key(kwargs),
+            fields=parse_fields(request.GET),
+            from_text=True,
+            precondition=conditional.precondition_of(request),
         )
         if not rows:
             raise self.missing()

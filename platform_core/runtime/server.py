@@ -11,6 +11,12 @@ event loop's turn and sends it together with the next one::
 A streamed response still goes out as soon as the app yields to the loop:
 nothing waits longer than the current turn.
 
+A client has ``[server] header_timeout`` seconds (10 by default) to send a
+request's headers, counted from connecting or from its previous answer;
+past it, it gets a JSON 408 and the connection is closed. uvicorn itself
+has no such limit, so connections that trickle headers a byte at a time
+(slowloris) would stay open for as long as the client likes.
+
 On SIGTERM the worker stops accepting, but first serves the connections the
 kernel has already accepted for it (``DrainingServer``): a client whose
 request was sent gets its answer, not a reset. Open websockets are closed
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import socket
 import sys
@@ -33,6 +40,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import (
 )
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
+
+from platform_core.config import get_config
+from platform_core.exceptions import REQUEST_TIMEOUT, error_body
 
 GOING_AWAY = 1001
 # Seconds the backlog's connections get to send their request at shutdown.
@@ -97,11 +107,81 @@ class CoalescingTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a ``CoalescingTransport``."""
+    """uvicorn's httptools protocol over a ``CoalescingTransport``, with a
+    header timeout.
+
+    The timer starts when the connection is made and again after each
+    answer; complete headers stop it. When it fires, a client that has begun
+    a request gets 408; one that has sent nothing is closed silently.
+    """
+
+    _header_timer: asyncio.TimerHandle | None = None
+    _request_begun = False
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         """Wrap the connection's transport, then set up as uvicorn does."""
         super().connection_made(CoalescingTransport(transport, self.loop))
+        self._start_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the header timer, then clean up as uvicorn does."""
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        """Note that a request has begun (a timeout is then a 408)."""
+        self._request_begun = True
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        """Stop the header timer: the request is in; the app is called."""
+        self._stop_header_timer()
+        self._request_begun = False
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        """Start the header timer for the next request, unless one is queued."""
+        queued = bool(self.pipeline)
+        super().on_response_complete()
+        if not queued and not self.transport.is_closing():
+            self._start_header_timer()
+
+    def _start_header_timer(self) -> None:
+        self._stop_header_timer()
+        timeout = get_config().server.header_timeout
+        self._header_timer = self.loop.call_later(timeout, self._headers_too_slow)
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        """Answer 408 to a request whose headers are late, and close."""
+        self._header_timer = None
+        if self.transport.is_closing():
+            return
+        if self._request_begun:
+            self.transport.write(_timeout_response())
+        self.transport.close()
+
+
+@functools.cache
+def _timeout_response() -> bytes:
+    """Return the whole HTTP answer to headers that came too late."""
+    seconds = get_config().server.header_timeout
+    message = (
+        f"The request headers did not arrive within {seconds:g} s "
+        "([server] header_timeout)"
+    )
+    body = json.dumps(error_body(408, REQUEST_TIMEOUT, message)).encode()
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):

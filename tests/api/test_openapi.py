@@ -50,6 +50,7 @@ PATHS = {
             "patch",
             "delete",
         },
+        "/orderItems/order/{orderId}/productId/{productId}/order": {"get"},
     },
 }
 PRODUCT_FIELDS = [
@@ -113,8 +114,14 @@ def test_products_components_describe_rows_inserts_patches_and_errors(client):
         "type": "integer",
         "format": "int64",  # the test database is SQLite: 64-bit integers
         "nullable": True,
+        "minimum": -(2**63),
+        "maximum": 2**63 - 1,
     }
-    assert product["properties"]["sku"] == {"type": "string", "maxLength": 32}
+    assert product["properties"]["sku"] == {
+        "type": "string",
+        "maxLength": 32,
+        "pattern": "^[^\\u0000]*$",  # NUL is refused
+    }
     writable = [name for name in PRODUCT_FIELDS if not name.endswith("At")]
     assert list(insert["properties"]) == writable
     assert list(patch["properties"]) == writable[1:]  # the key is in the path
@@ -139,7 +146,9 @@ def test_list_operations_document_every_filter_order_and_page_parameter(client, 
             assert parameters[f"where.{field}.{op}"]["in"] == "query"
     assert parameters["where.price.gt"]["schema"]["format"] == "decimal"
     assert parameters["where.stock.isNull"]["schema"] == {"type": "boolean"}
-    assert parameters["where.id.in"]["schema"] == {"type": "string"}
+    in_list = parameters["where.id.in"]["schema"]  # where.id.in=1,2
+    assert in_list["type"] == "string"
+    assert re.fullmatch(in_list["pattern"], "1,-2")
     limit = parameters["limit"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (0, 100, 10)
     names = {"where.or", "fields", "offset", "totalCount", "cursor"}
@@ -174,7 +183,7 @@ def test_write_operations_take_the_input_and_patch_schemas(client):
 
     one = {"$ref": ref.format("Input")}
     assert body("/products", "post")["schema"] == {
-        "oneOf": [one, {"type": "array", "items": one}]
+        "oneOf": [one, {"type": "array", "items": one, "minItems": 1}]
     }
     assert body("/products/{id}", "put")["schema"] == one
     assert body("/products/{id}", "patch")["schema"] == {"$ref": ref.format("Patch")}

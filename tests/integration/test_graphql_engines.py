@@ -154,3 +154,16 @@ def test_a_database_that_goes_away_is_a_503_without_driver_text(api, database_ur
         }
     assert client.post("/shop/graphql", json=query).status_code == 200
     client.close()
+
+
+def test_a_database_error_caused_by_the_client_is_its_rest_status(api, engine):
+    """A like pattern ending in a backslash: PostgreSQL refuses it (a data
+    error, the client's): 400 in extensions, never a 500."""
+    client, _ = api
+    client.post("/shop/posts", json={"title": "a"})
+    answer = gql(client, 'query { posts(where: {title: {like: "\\\\"}}) { id } }')
+    if engine != "postgresql":
+        assert answer == {"data": {"posts": []}}
+        return
+    [error] = answer["errors"]
+    assert error["extensions"] == {"code": "INVALID_VALUE", "statusCode": 400}

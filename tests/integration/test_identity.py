@@ -229,3 +229,57 @@ def test_rules_naming_unknown_entities_or_fields_fail_with_did_you_mean():
         check_rules(options(rule.format(e="psot", f="id")), {"post": post}, "shop")
     with pytest.raises(ConfigError, match="no field 'ownerid'.*Did you mean 'ownerId'"):
         check_rules(options(rule.format(e="post", f="ownerid")), {"post": post}, "shop")
+
+
+@pytest.fixture
+def api_key_webhook():
+    """An auth webhook judging an API key in X-API-Key; it records what it got."""
+
+    def answer(method, headers):
+        server.seen.append({name.lower(): value for name, value in headers.items()})
+        if headers.get("X-API-Key") == "key-123":
+            return 200, {"role": "api-client", "user_id": 9}
+        if not headers.get("X-API-Key") and "Authorization" not in headers:
+            return 200, {"role": "anonymous"}
+        return 401, {"message": "unknown key"}
+
+    server = JsonServer(answer)
+    server.seen = []
+    yield server
+    server.close()
+
+
+def webhook_options(server: JsonServer):
+    return options(
+        '[authorization]\nadminSecret = "admin-secret"\n'
+        f'webhook = {{ url = "{server.url}/verify" }}\n'
+    )
+
+
+def test_the_webhook_is_asked_on_every_request_and_sees_a_custom_api_key(
+    api_key_webhook,
+):
+    opts = webhook_options(api_key_webhook)
+    client = identity(opts, x_api_key="key-123")
+    assert client.roles == ("api-client",) and client.claim("USER_ID") == 9
+    assert api_key_webhook.seen[-1]["x-api-key"] == "key-123"
+    # A caller with nothing to show is asked about too: here, anonymous.
+    assert identity(opts).roles == ("anonymous",)
+    assert len(api_key_webhook.seen) == 2
+    error = refused(opts, x_api_key="stolen")
+    assert (error.status, error.code) == (401, "UNAUTHORIZED")
+    assert error.message == "The authorization webhook refused (HTTP 401)"
+
+
+def test_the_admin_secret_never_reaches_the_webhook(api_key_webhook):
+    opts = webhook_options(api_key_webhook)
+    admin = identity(opts, x_joule_admin_secret="admin-secret", x_api_key="key-123")
+    assert admin.admin
+    error = refused(opts, x_joule_admin_secret="wrong", x_api_key="key-123")
+    assert error.message == "Invalid admin secret"
+    assert identity(opts, x_api_key="key-123", x_other_secret="s").roles == (
+        "api-client",
+    )
+    assert len(api_key_webhook.seen) == 1  # the secret's callers were not asked
+    assert "x-api-key" in api_key_webhook.seen[0]
+    assert not [name for name in api_key_webhook.seen[0] if "secret" in name]

@@ -138,16 +138,18 @@ def build_application() -> Any:
     from channels.routing import ProtocolTypeRouter, URLRouter
     from django.core.wsgi import get_wsgi_application
 
-    from platform_core.fastpath.routes import FastRoutes
-    from platform_core.gateway.routing.router import PlatformRouter
-    from platform_core.gateway.routing.urlconfs import urlconf_for
-
     # Django's HTTP side runs on a2wsgi's thread pool: per request this costs
     # far less than Django's ASGI handler (measured: ~4x the requests per
     # second under uvicorn workers), and each pool thread keeps its own
     # database connection. Websockets stay on Channels. The generated API's
-    # reads and inserts skip Django's request cycle (fastpath).
+    # reads and inserts skip Django's request cycle (fastpath). Django is set
+    # up first: the modules below use its models.
     django_app = WSGIMiddleware(get_wsgi_application(), workers=16)
+
+    from platform_core.fastpath.routes import FastRoutes
+    from platform_core.gateway.routing.router import PlatformRouter
+    from platform_core.gateway.routing.urlconfs import urlconf_for
+
     return PlatformRouter(
         FastRoutes(
             ProtocolTypeRouter(

@@ -1,8 +1,10 @@
 """ASGI dispatch by service prefix, longest prefix first.
 
-Services Django serves go to the Django application, which routes them by
-its middleware; services served outside Django (their kind returns an ASGI
-app) are called directly with ``root_path`` set to their prefix::
+Every connection is first admitted (``admission``: an allowed Host, a body
+within the limit; else the JSON 400 or 413 at once, before the body is
+read). Services Django serves go to the Django application, which routes
+them by its middleware; services served outside Django (their kind returns
+an ASGI app) are called directly with ``root_path`` set to their prefix::
 
     application = PlatformRouter(ProtocolTypeRouter({...}))
 """
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from platform_core.config.types import ServiceSpec
+from platform_core.gateway.routing.admission import scope_refusal, send_refusal
 from platform_core.gateway.routing.urlconfs import ROUTE_KEY
 from platform_core.observability.requests import asgi_request_context
 from platform_core.registry import Route, ServiceRegistry, kinds, services
@@ -65,6 +68,9 @@ class PlatformRouter:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
             return await self.lifespan(receive, send)
+        refusal = scope_refusal(scope)
+        if refusal is not None:
+            return await send_refusal(scope, receive, send, refusal)
         route = self.route(scope)
         mount = self.mount_for(route) if route else None
         if mount is None:

@@ -22,12 +22,15 @@ from platform_core.exceptions import ConfigError
 from platform_core.gateway.routing.asgi import start_services, warm_up
 from platform_core.management.commands.services import Command as ServicesCommand
 from platform_core.runtime import supervisor
+from platform_core.runtime.dev_server import DevelopmentServer
 from platform_core.runtime.frontends import frontends
 from platform_core.runtime.node import loopback_url
 
 
 class Command(DaphneRunserver):
     help = "Run every service (HTTP and websockets) for development."
+    # Daphne, refusing a too large body as soon as its headers are in.
+    server_cls = DevelopmentServer
 
     def handle(self, *args, **options):
         server = get_config().server

@@ -150,7 +150,7 @@ def test_unknown_server_key_suggests_the_nearest(tmp_path):
         project(tmp_path, "[server]\nprot = 80\n"),
         "joule.toml: server.prot: unknown key.",
         "Allowed keys here: host, port, workers, allowed_hosts, https, "
-        "trusted_proxies.",
+        "trusted_proxies, header_timeout.",
         "Did you mean 'port'?",
     )
 

@@ -14,9 +14,17 @@ import re
 import pytest
 from django.db.models import Q
 
-from platform_core.entities.where import build_order, build_where, check_fields
+from platform_core.entities.where import (
+    MAX_LIST_VALUES,
+    MAX_OR_CONDITIONS,
+    MAX_WHERE_VALUES,
+    build_order,
+    build_where,
+    check_fields,
+)
 from platform_core.exceptions import (
     INVALID_VALUE,
+    QUERY_TOO_LARGE,
     UNKNOWN_FIELD,
     UNKNOWN_OPERATOR,
     VALUE_TOO_LONG,
@@ -220,3 +228,54 @@ def test_fields_default_to_every_field_and_unknown_ones_are_refused(post):
         check_fields(post, [])
     with refused(UNKNOWN_FIELD, 'Unknown field "nope" in fields.'):
         check_fields(post, ["id", "nope"])
+
+
+OR_CAP = f'Too many "or" conditions: at most {MAX_OR_CONDITIONS} are allowed'
+VALUES_CAP = (
+    f"Too many values in the where lists: at most {MAX_WHERE_VALUES} in all are allowed"
+)
+
+
+def _ids(count: int, from_text: bool):
+    values = list(range(1, count + 1))
+    return ",".join(map(str, values)) if from_text else values
+
+
+@pytest.mark.parametrize("from_text", [True, False])
+def test_where_or_and_in_lists_at_their_caps_are_accepted(post, from_text):
+    branches = [{"id": {"eq": str(n) if from_text else n}} for n in range(100)]
+    assert len(where_q(post, {"or": branches}, from_text)) == MAX_OR_CONDITIONS
+    where_q(post, {"id": {"in": _ids(MAX_LIST_VALUES, from_text)}}, from_text)
+
+
+@pytest.mark.parametrize("from_text", [True, False])
+@pytest.mark.parametrize("op", ["in", "nin"])
+def test_an_in_list_over_its_cap_is_a_400_naming_the_cap(post, from_text, op):
+    with refused(
+        QUERY_TOO_LARGE,
+        f'"id.{op}" has {MAX_LIST_VALUES + 1} values; at most {MAX_LIST_VALUES} '
+        "are allowed",
+    ):
+        build_where(post, {"id": {op: _ids(MAX_LIST_VALUES + 1, from_text)}}, from_text)
+
+
+def test_where_or_over_its_cap_is_a_400_naming_the_cap(post):
+    branches = [{"id": {"eq": "1"}}] * (MAX_OR_CONDITIONS + 1)
+    with refused(QUERY_TOO_LARGE, OR_CAP):
+        build_where(post, {"or": branches}, True)
+
+
+def test_nested_or_branches_count_together(post):
+    # GraphQL may nest "or" in a branch; 2000 levels are refused at once.
+    where: dict = {"id": {"eq": 1}}
+    for _ in range(2000):
+        where = {"or": [where]}
+    with refused(QUERY_TOO_LARGE, OR_CAP):
+        build_where(post, where)
+
+
+def test_values_of_all_lists_together_are_capped(post):
+    branch = {"id": {"in": _ids(MAX_LIST_VALUES, True)}}
+    count = MAX_WHERE_VALUES // MAX_LIST_VALUES + 1
+    with refused(QUERY_TOO_LARGE, VALUES_CAP):
+        build_where(post, {"or": [branch] * count}, True)

@@ -20,12 +20,17 @@ from platform_core.exceptions import (
 from platform_core.rest.params import (
     MAX_OFFSET,
     ListParams,
+    check_encoding,
     parse_fields,
     parse_list,
     parse_only,
 )
 
 OR_SHAPE = 'where.or must look like "(field.op=value|field.op=value)"'
+CURSOR_OFFSET = (
+    "offset cannot be combined with cursor pagination "
+    "(cursor=true, startAfter or endBefore)"
+)
 
 
 def parse(query: str, limit_default: int = 10, limit_max: int = 100, **kwargs):
@@ -100,7 +105,9 @@ def test_orderby_keeps_the_order_of_the_query():
         ("where.or=(title=a)", 'where.or: "title=a" must look like "field.op=value"'),
         ("where.or=(title.eq=Dog|)", 'where.or: "" must look like "field.op=value"'),
         ("where.or=(.eq=Dog)", 'where.or: ".eq=Dog" must look like "field.op=value"'),
-        ("where.or=(a)&where.or=(b)", 'Query parameter "where.or" is given 2 times'),
+        ("where.or=(a)&where.or=(b)",
+         'Query parameter "where.or" is given 2 times; put every condition in '
+         "one where.or=(a|b|...)"),
     ],
 )  # fmt: skip
 def test_malformed_where_or_is_a_400(query, message):
@@ -165,11 +172,14 @@ def test_limit_and_offset_at_their_bounds_are_accepted():
         ("totalCount=yes", '"totalCount" must be true or false'),
         ("cursor=1", '"cursor" must be true or false'),
         ("fields=,", "fields needs at least one field name"),
-        ("startAfter=abc", "startAfter and endBefore need cursor=true"),
-        ("endBefore=abc&cursor=false", "startAfter and endBefore need cursor=true"),
+        ("endBefore=abc&cursor=false",
+         "startAfter and endBefore cannot be used with cursor=false"),
         ("cursor=true&startAfter=a&endBefore=z",
          "Use startAfter or endBefore, not both"),
-        ("cursor=true&offset=3", "offset cannot be combined with cursor=true"),
+        ("startAfter=a&endBefore=z", "Use startAfter or endBefore, not both"),
+        ("startAfter=a&startAfter=b", 'Query parameter "startAfter" is given 2 times'),
+        ("cursor=true&offset=3", CURSOR_OFFSET),
+        ("startAfter=a&offset=3", CURSOR_OFFSET),
     ],
 )  # fmt: skip
 def test_inconsistent_list_options_are_a_400(query, message):
@@ -185,6 +195,35 @@ def test_cursor_pages_take_start_after_or_end_before():
         "xyz",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "start_after", "end_before"),
+    [("startAfter=abc", "abc", None), ("endBefore=xyz", None, "xyz"),
+     ("startAfter=", "", None)],
+)  # fmt: skip
+def test_start_after_or_end_before_alone_pages_by_cursor(
+    query, start_after, end_before
+):
+    # As Platformatic: either one is cursor pagination, with or without cursor=true.
+    params = parse(query)
+    assert (params.cursor, params.start_after, params.end_before) == (
+        True,
+        start_after,
+        end_before,
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["fields=id&fields=title", "fields=id,title", "fields=id&fields=,title"]
+)
+def test_fields_takes_platformatics_array_form_too(query):
+    assert parse(query).fields == ("id", "title")
+    assert parse_fields(QueryDict(query)) == ("id", "title")
+
+
+def test_fields_names_each_field_once():
+    assert parse("fields=id,title,id&fields=title").fields == ("id", "title")
 
 
 def test_fields_skips_empty_names():
@@ -225,3 +264,37 @@ def test_every_refusal_is_a_400():
     with pytest.raises(APIError) as error:
         parse("limit=x")
     assert (error.value.status, error.value.code) == (400, INVALID_LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b"where.title.eq=%FF", "where.title.eq"),
+        (b"limit=1&where.title.eq=a%C3", "where.title.eq"),
+        (b"where.title.eq=%C3+", "where.title.eq"),
+        (b"where.title.eq=\xff", "where.title.eq"),  # not even percent-encoded
+        (b"where.t%FFtle.eq=a", "where.t\ufffdtle.eq"),
+    ],
+)
+def test_a_query_that_is_not_utf8_is_a_400_naming_the_parameter(raw, key):
+    with refused(
+        INVALID_VALUE,
+        f'Query parameter "{key}" is not valid UTF-8; '
+        "percent-encode the UTF-8 bytes of the text",
+    ):
+        check_encoding(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"where.title.eq=Dog",
+        b"where.title.eq=%F0%9F%90%B6",  # a dog, in UTF-8
+        b"where.title.eq=%EF%BF%BD",  # U+FFFD itself, sent on purpose
+        "where.title.eq=é".encode(),
+        b"where.or=(title.eq%3DDog%7Cid.eq%3D1)&x=%25",
+    ],
+)
+def test_utf8_queries_pass_the_encoding_check(raw):
+    check_encoding(raw)
