@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from platform_core.config.types import LdapConfig
+from platform_core.db.connections import LDAP_HEADERS, require_extra
 
 
 def ldap_settings(config: LdapConfig | None) -> dict[str, Any]:
@@ -27,6 +28,7 @@ def ldap_settings(config: LdapConfig | None) -> dict[str, Any]:
     }
     if config is None:
         return base
+    require_extra("django_auth_ldap", "ldap", "[ldap] in joule.toml", LDAP_HEADERS)
     import ldap
     from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
 

@@ -9,6 +9,7 @@ gets the alias ``joule_<label>``, the others share ``default``::
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,7 @@ def _sqlite(config: dict, root: Path, timeouts: Timeouts) -> None:
 
 
 def _mysql(config: dict, root: Path, timeouts: Timeouts) -> None:
+    require_extra("MySQLdb", "mysql", "a mysql:// database", MYSQL_HEADERS)
     # max_statement_time is MariaDB's (seconds); the /*M! */ comment is run
     # by MariaDB only, so MySQL still connects (with the read limit alone).
     config.setdefault("OPTIONS", {}).update(
@@ -144,6 +146,25 @@ def _postgres(config: dict, root: Path, timeouts: Timeouts) -> None:
             "answer_timeout": timeouts.answer,
         }
     )
+
+
+# Debian packages the optional extras compile against.
+MYSQL_HEADERS = "default-libmysqlclient-dev pkg-config"
+LDAP_HEADERS = "libldap2-dev libsasl2-dev"
+
+
+def require_extra(module: str, extra: str, feature: str, headers: str) -> None:
+    """Raise ConfigError saying how to install the extra ``feature`` needs.
+
+    The mysql and ldap extras compile against system headers, so neither
+    ``pip install joule`` nor ``dev.py run`` installs them by default.
+    """
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(
+            f"{feature} needs the '{extra}' extra, which is not installed: "
+            f"apt-get install {headers}, then pip install 'joule[{extra}]' "
+            f"(in this checkout: .venv/bin/pip install -e '.[{extra}]')"
+        )
 
 
 _TUNING = {
