@@ -237,3 +237,24 @@ def groups_alive(groups: list[int]) -> list[int]:
             continue
         alive.append(group)
     return alive
+
+
+def spawn_manage(
+    project: Path, env: dict, *args: str, log: Path, stdout: Path | None = None
+) -> subprocess.Popen:
+    """Start ``manage.py <args>`` of ``project`` in its own session; stderr
+    goes to ``log`` (a file: a pipe nobody reads would fill and stall it)."""
+    with log.open("wb") as err:
+        out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
+        try:
+            return subprocess.Popen(
+                [sys.executable, str(project / "manage.py"), *args],
+                cwd=project,
+                env=env,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        finally:
+            if stdout is not None:
+                out.close()

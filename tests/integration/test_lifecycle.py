@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.servers import environment, free_port, production_project, wait_for
+from tests.servers import (
+    environment,
+    free_port,
+    production_project,
+    spawn_manage,
+    wait_for,
+)
 
 CLIENTS = 12
 
@@ -33,14 +37,7 @@ def test_sigterm_under_load_cuts_no_request_and_loses_no_write(project, tmp_path
         JOULE_BIND=f"127.0.0.1:{port}",
         JOULE_WORKERS="2",
     )
-    server = subprocess.Popen(
-        [sys.executable, str(project / "manage.py"), "start"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
-        start_new_session=True,
-    )
+    server = spawn_manage(project, env, "start", log=tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"
     wait_for(url, server)
     category = httpx.post(url + "/products/categories", json={"name": "Load"})
@@ -98,14 +95,7 @@ def test_sigterm_closes_open_websockets_with_going_away(project, tmp_path):
         JOULE_BIND=f"127.0.0.1:{port}",
         JOULE_WORKERS="1",
     )
-    server = subprocess.Popen(
-        [sys.executable, str(project / "manage.py"), "start"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
-        start_new_session=True,
-    )
+    server = spawn_manage(project, env, "start", log=tmp_path / "server.log")
     wait_for(f"http://127.0.0.1:{port}", server)
     with connect(
         f"ws://127.0.0.1:{port}/products/graphql",

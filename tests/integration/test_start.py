@@ -25,6 +25,7 @@ from tests.servers import (
     groups_alive,
     node_processes,
     production_project,
+    spawn_manage,
     wait_for,
 )
 
@@ -58,14 +59,7 @@ def test_start_migrates_a_fresh_postgresql_database_and_serves_everything(
         env = environment(
             project, database, JOULE_BIND=f"127.0.0.1:{port}", JOULE_WORKERS="2"
         )
-        server = subprocess.Popen(
-            [sys.executable, str(project / "manage.py"), "start"],
-            cwd=project,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "server.log").open("wb"),
-            start_new_session=True,
-        )
+        server = spawn_manage(project, env, "start", log=tmp_path / "server.log")
         url = f"http://127.0.0.1:{port}"
         app = (ROOT / "proxied_frontends/legacy-express").resolve()
         try:
@@ -118,15 +112,7 @@ def test_every_line_the_production_server_writes_is_json(project, tmp_path):
     )
     (project / "services" / "legacy-express").unlink()  # no Node needed here
     out, err = tmp_path / "out.log", tmp_path / "err.log"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        server = subprocess.Popen(
-            [sys.executable, str(project / "manage.py"), "start"],
-            cwd=project,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
+    server = spawn_manage(project, env, "start", log=err, stdout=out)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url, server)
@@ -161,13 +147,8 @@ def test_sigterm_to_runserver_stops_its_frontends_and_its_child(project, tmp_pat
     (project / "joule.toml").write_text('[logging]\nlevel = "INFO"\n')
     port = free_port()
     env = environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    server = subprocess.Popen(
-        [sys.executable, str(project / "manage.py"), "runserver", str(port)],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
-        start_new_session=True,
+    server = spawn_manage(
+        project, env, "runserver", str(port), log=tmp_path / "server.log"
     )
     url = f"http://127.0.0.1:{port}"
     app = (ROOT / "proxied_frontends/legacy-express").resolve()
