@@ -44,16 +44,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import connections
-from django.http import QueryDict
 from django.urls import Resolver404, get_resolver
 
 from platform_core import exceptions as errors
 from platform_core.db.connections import alias_for, timeouts_of
-from platform_core.entities.entity import EntityHooks
 from platform_core.exceptions import APIError
 from platform_core.fastpath.graphql import answer_known, known_request
+from platform_core.fastpath.requests import FastRequest
+from platform_core.fastpath.targets import (
+    allow,
+    fast_methods,
+    on_sqlite,
+)
 from platform_core.fastpath.turns import off_loop, write_in_turn
 from platform_core.graphql.views import LimitedGraphQLView
 from platform_core.observability.context import request_context
@@ -65,61 +68,12 @@ from platform_core.observability.envelope import (
 )
 from platform_core.observability.logs import log_request
 from platform_core.registry import ROUTE_KEY, ServiceRegistry, services
-from platform_core.rest.params import check_encoding
-from platform_core.rest.views import (
-    CollectionView,
-    EntityView,
-    ItemView,
-    RelationView,
-    ReverseRelationView,
-)
 
 logger = logging.getLogger("joule.rest")
 
 # What _bounded() returns for work that took longer than its database allows.
 STALLED = object()
 MAX_TARGETS = 4096  # paths whose resolution is kept (then all are forgotten)
-# Which methods of which generated views take the fast path.
-FAST_METHODS = {
-    CollectionView: ("GET", "POST"),
-    ItemView: ("GET",),
-    RelationView: ("GET",),
-    ReverseRelationView: ("GET",),
-}
-
-
-class FastRequest:
-    """What the generated views read of a request."""
-
-    def __init__(self, scope: dict, headers: dict[str, str], body: bytes | None):
-        self.method = scope["method"]
-        self.path = scope["path"]
-        self._query_string = scope.get("query_string", b"")
-        self.content_type = headers.get("content-type", "")
-        # Lower-case names: views ask headers.get("if-none-match").
-        self.headers = headers
-        self._body = body
-
-    @property
-    def body(self) -> bytes:
-        if self._body is None:
-            raise RequestDataTooBig("the body is too large")
-        return self._body
-
-    @functools.cached_property
-    def GET(self) -> QueryDict:
-        # Parsed in the view's call, where a refused query is answered (400).
-        return _query(self._query_string)
-
-
-@functools.lru_cache(maxsize=1024)
-def _query(query_string: bytes) -> QueryDict:
-    """The parsed query string: immutable, so one object serves every request.
-
-    Raise 400 when it is not UTF-8, as ``EntityView.initial`` does.
-    """
-    check_encoding(query_string)
-    return QueryDict(query_string)
 
 
 class FastRoutes:
@@ -190,11 +144,11 @@ class FastRoutes:
         with request_context(route.spec.id, headers) as context:
             request = FastRequest(scope, headers, body)
             answer = None
-            if _on_sqlite(view_class) and write:
+            if on_sqlite(view_class) and write:
                 alias = view_class.entity.alias
                 serve = self.serve
                 answer = await write_in_turn(alias, serve, view_class, request, kwargs)
-            elif _on_sqlite(view_class):
+            elif on_sqlite(view_class):
                 answer = off_loop(self.serve, view_class, request, kwargs)
             if answer is None:
                 answer = await self._in_thread(view_class, request, kwargs)
@@ -232,7 +186,7 @@ class FastRoutes:
         if it has not started yet).
         """
         alias = view_class.entity.alias
-        executor = self.writer if _on_sqlite(view_class) else self.pool_for(alias)
+        executor = self.writer if on_sqlite(view_class) else self.pool_for(alias)
         answer = await _bounded(
             executor, alias, self.serve, view_class, request, kwargs
         )
@@ -300,7 +254,7 @@ class FastRoutes:
             if route.spec.options.authorization is not None:
                 return None  # rules need Django's request and session
             return route, view_class, kwargs
-        if scope["method"] not in _fast_methods(view_class):
+        if scope["method"] not in fast_methods(view_class):
             return None
         return route, view_class, match.kwargs
 
@@ -346,7 +300,7 @@ class FastRoutes:
         finally:
             connections[alias].close_if_unusable_or_obsolete()
         extra = [(k.lower().encode(), str(v).encode()) for k, v in response.items()]
-        extra.append((b"allow", _allow(view_class)))
+        extra.append((b"allow", allow(view_class)))
         return response.status_code, extra, response.content
 
     async def _send(self, send, status, extra, content, request_id: str) -> None:
@@ -360,43 +314,6 @@ class FastRoutes:
             {"type": "http.response.start", "status": status, "headers": headers}
         )
         await send({"type": "http.response.body", "body": content})
-
-
-_METHODS: dict[type, tuple[str, ...]] = {}
-_SQLITE: dict[type, bool] = {}
-_ALLOW: dict[type, bytes] = {}
-
-
-def _fast_methods(view_class: type | None) -> tuple[str, ...]:
-    """Return the methods the fast path serves for ``view_class`` (maybe none)."""
-    if view_class not in _METHODS:
-        methods = next(
-            (
-                methods
-                for base, methods in FAST_METHODS.items()
-                if isinstance(view_class, type) and issubclass(view_class, base)
-            ),
-            (),
-        )
-        _METHODS[view_class] = methods if methods and _unscoped(view_class) else ()
-    return _METHODS[view_class]
-
-
-def _allow(view_class: type) -> bytes:
-    """Return the Allow header DRF sends for ``view_class``."""
-    if view_class not in _ALLOW:
-        view = view_class()
-        view.setup(None)  # as Django does: HEAD where there is GET
-        _ALLOW[view_class] = ", ".join(view._allowed_methods()).encode()
-    return _ALLOW[view_class]
-
-
-def _on_sqlite(view_class: type[EntityView]) -> bool:
-    """True when the view's entity lives in an SQLite database."""
-    if view_class not in _SQLITE:
-        engine = connections.settings[view_class.entity.alias]["ENGINE"]
-        _SQLITE[view_class] = engine.endswith("sqlite3")
-    return _SQLITE[view_class]
 
 
 def _graphql_answer(alias: str, known):
@@ -447,9 +364,3 @@ def _replay(body: bytes, receive: Callable) -> Callable:
         return await receive()  # then what the server says (a disconnect)
 
     return replay
-
-
-def _unscoped(view_class: type[EntityView]) -> bool:
-    """True when no hook of the view's entities scopes rows or forces values."""
-    entities = [view_class.entity, getattr(view_class, "parent", None)]
-    return all(e is None or type(e.hooks) is EntityHooks for e in entities)

@@ -14,7 +14,7 @@ from django.db import connections
 
 from platform_core.db.connections import alias_for
 from platform_core.entities import Entity, EntityHooks, entities
-from platform_core.fastpath import routes as fastpath
+from platform_core.fastpath import targets as fastpath
 from platform_core.testing import asgi_client, platform_client
 from tests.databases import postgres_down
 
@@ -130,10 +130,10 @@ def test_entities_whose_hooks_scope_rows_never_take_the_fast_route(shop):
 
     scoped = entities("shop", hooks=OwnRows())["item"]
     plain = entities("shop")["item"]
-    assert fastpath._unscoped(type("V", (), {"entity": plain})) is True
-    assert fastpath._unscoped(type("V", (), {"entity": scoped})) is False
+    assert fastpath.unscoped(type("V", (), {"entity": plain})) is True
+    assert fastpath.unscoped(type("V", (), {"entity": scoped})) is False
     mixed = type("V", (), {"entity": plain, "parent": scoped})
-    assert fastpath._unscoped(mixed) is False
+    assert fastpath.unscoped(mixed) is False
 
 
 # Reads compiled once per shape: the second read of a shape runs the kept SQL
