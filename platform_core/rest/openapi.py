@@ -16,7 +16,16 @@ from drf_spectacular.plumbing import ResolvedComponent
 from platform_core import naming
 from platform_core.fieldtypes import OPERATORS, fieldtypes
 from platform_core.introspection import ModelInfo
-from platform_core.rest.components import ERRORS, entity_components, field_schema
+from platform_core.rest.components import (
+    ERRORS,
+    entity_components,
+    field_schema,
+    filter_schema,
+    or_pattern,
+)
+from platform_core.rest.params import MAX_OFFSET
+
+CURSOR = "An X-Start-After or X-End-Before header of an earlier answer"
 
 
 class EntitySchema(AutoSchema):
@@ -102,35 +111,28 @@ class EntitySchema(AutoSchema):
         }
 
     def _fields_param(self, info: ModelInfo) -> dict:
-        return self._query(
-            "fields",
-            {"type": "string"},
-            "Comma-separated fields to return: " + ",".join(info.fields),
-        )
+        names = {"type": "string", "enum": list(info.fields)}
+        return {
+            **self._query(
+                "fields",
+                {"type": "array", "items": names, "minItems": 1},
+                "Comma-separated fields to return: " + ",".join(info.fields),
+            ),
+            "style": "form",
+            "explode": False,  # fields=id,title
+        }
 
     def _where_params(self, info: ModelInfo) -> list[dict]:
         params = []
         for field in info.fields.values():
-            schema = field_schema(field)
             allowed = fieldtypes.operators(field)
             for op in [op for op in OPERATORS if op in allowed]:
-                value = (
-                    {"type": "string"}
-                    if op in ("in", "nin")
-                    else (
-                        {"type": "boolean"}
-                        if op == "isNull"
-                        else {k: v for k, v in schema.items() if k != "nullable"}
-                        or {"type": "string"}
-                    )
-                )
-                if op in ("contains", "contained", "overlaps"):  # comma-separated
-                    value = {"type": "string"}
-                params.append(self._query(f"where.{field.name}.{op}", value))
+                name = f"where.{field.name}.{op}"
+                params.append(self._query(name, filter_schema(field, op)))
         params.append(
             self._query(
                 "where.or",
-                {"type": "string"},
+                {"type": "string", "pattern": or_pattern(info)},
                 "Alternatives: (field.op=value|field.op=value)",
             )
         )
@@ -156,11 +158,17 @@ class EntitySchema(AutoSchema):
                     "default": options.limit_default,
                 },
             ),
-            self._query("offset", {"type": "integer", "minimum": 0}),
+            self._query(
+                "offset",
+                {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                "Not with cursor pagination",
+            ),
             self._query("totalCount", {"type": "boolean"}, "Add X-Total-Count"),
             self._query("cursor", {"type": "boolean"}, "Cursor pagination"),
-            self._query("startAfter", {"type": "string"}),
-            self._query("endBefore", {"type": "string"}),
+            self._query("startAfter", {"type": "string"}, CURSOR),
+            self._query(
+                "endBefore", {"type": "string"}, CURSOR + "; not with startAfter"
+            ),
         ]
 
     def _list_response(self, info: ModelInfo) -> dict:
@@ -191,7 +199,8 @@ class EntitySchema(AutoSchema):
     def _body(self, info: ModelInfo, suffix: str, many: bool = False) -> dict:
         schema = self._ref(info, suffix)
         if many:
-            schema = {"oneOf": [schema, {"type": "array", "items": schema}]}
+            rows = {"type": "array", "items": schema, "minItems": 1}
+            schema = {"oneOf": [schema, rows]}
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 
     def _CollectionView_get(self, info):
