@@ -87,7 +87,9 @@ def text(value: Any, from_text: bool) -> str:
 def textual(parse: Callable[[str], Any], what: str, aware: bool = False) -> Parser:
     """Return a parser of strings through ``parse`` (None, ValueError: refused).
 
-    ``aware`` attaches UTC to naive date-times.
+    ``aware`` attaches UTC to naive date-times and gives every date-time in
+    UTC (the same instant; PostgreSQL refuses offsets beyond +-15:59, which
+    ISO 8601 allows).
     """
 
     def convert(value: Any, from_text: bool) -> Any:
@@ -101,7 +103,7 @@ def textual(parse: Callable[[str], Any], what: str, aware: bool = False) -> Pars
             raise Invalid(what)
         if aware and timezone.is_naive(result):
             result = timezone.make_aware(result, datetime.UTC)
-        return result
+        return result.astimezone(datetime.UTC) if aware else result
 
     return convert
 

@@ -113,17 +113,6 @@ def _bulk_update_of_nothing(case, response) -> bool:
 
 KNOWN_BUGS = (
     KnownBug(
-        "positive",
-        "API bug: on PostgreSQL a date-time filter with a UTC offset beyond "
-        "+-15:59 (valid ISO 8601) is refused instead of compared in UTC: GET "
-        "/categories?where.createdAt.eq=2020-01-01T00:00:00%2B20:00 -> 400 "
-        "INVALID_VALUE 'time zone displacement out of range' (SQLite: 200 [])",
-        lambda case, response: (
-            response.status_code == 400
-            and "time zone displacement out of range" in _message(response)
-        ),
-    ),
-    KnownBug(
         "negative",
         "API bug: PUT /<plural>?where... checks the body only when a row "
         'matches: PUT /categories?where.name.eq=zzz {"name": null} -> 200 [] '
