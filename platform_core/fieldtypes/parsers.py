@@ -103,7 +103,12 @@ def textual(parse: Callable[[str], Any], what: str, aware: bool = False) -> Pars
             raise Invalid(what)
         if aware and timezone.is_naive(result):
             result = timezone.make_aware(result, datetime.UTC)
-        return result.astimezone(datetime.UTC) if aware else result
+        if not aware:
+            return result
+        try:
+            return result.astimezone(datetime.UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            raise Invalid(what) from None
 
     return convert
 
