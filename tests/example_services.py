@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 import pytest
 from django.db import connections
+from hypothesis import HealthCheck, Phase, settings
 
 from platform_core.config.types import ServiceSpec
 from platform_core.db.connections import alias_for
@@ -134,3 +135,21 @@ def running_examples(folder: Path) -> Iterator[ExampleServices]:
         yield fleet
     finally:
         fleet.close()
+
+
+# What the fuzz suites run on, and how much: the same cases on every run
+# (CI failures reproduce), no shrinking (bounded time).
+ENGINES = ("sqlite", "postgresql")
+MODES = ("positive", "negative")
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)

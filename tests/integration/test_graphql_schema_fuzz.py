@@ -27,28 +27,20 @@ from collections.abc import Callable, Iterator
 import graphql
 import pytest
 import requests
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis_graphql import Mode, mutations, queries
 
-from tests.example_services import ExampleServices, running_examples
+from tests.example_services import (
+    ENGINES,
+    FUZZ,
+    MODES,
+    ExampleServices,
+    running_examples,
+)
 
 pytestmark = pytest.mark.fuzz
-ENGINES = ("sqlite", "postgresql")
-MODES = ("positive", "negative")
-FUZZ = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,  # the same documents on every run: CI failures reproduce
-    database=None,
-    phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-    ],
-)
 ROOT_FIELDS = {
     "products": {
         "query": (

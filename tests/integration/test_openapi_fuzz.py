@@ -30,26 +30,18 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from schemathesis import GenerationMode
 
-from tests.example_services import ExampleServices, running_examples
+from tests.example_services import (
+    ENGINES,
+    FUZZ,
+    MODES,
+    ExampleServices,
+    running_examples,
+)
 
 pytestmark = pytest.mark.fuzz
-ENGINES = ("sqlite", "postgresql")
-MODES = ("positive", "negative")
-FUZZ = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,  # the same requests on every run: CI failures reproduce
-    database=None,
-    phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-    ],
-)
 COLLECTION, ITEM = ("GET", "POST", "PUT", "DELETE"), ("GET", "PUT", "PATCH", "DELETE")
 ROUTES = {
     "products": {
