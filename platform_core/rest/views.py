@@ -332,29 +332,8 @@ class RelationView(EntityView):
 
     parent: Entity = None  # the entity whose row is in the path
     relation: Relation = None
-
-    def get(self, request, **key):
-        parse_only(request.GET, ("fields",))
-        child = self.parent.get(key, (self.relation.field,), from_text=True)
-        value = child and child[self.relation.field]
-        if value is None:
-            raise APIError(
-                NOT_FOUND,
-                404,
-                f"No {self.relation.name} for this {self.parent.info.entity}",
-            )
-        row = self.get_entity().find(
-            {self.relation.to_field: {"eq": value}},
-            fields=parse_fields(request.GET),
-            limit=1,
-        )
-        if not row:
-            raise APIError(
-                NOT_FOUND,
-                404,
-                f"No {self.relation.name} for this {self.parent.info.entity}",
-            )
-        return json_response(row[0])
+    # get: set per route by rest.routes from rest.relations (one-column and
+    # multi-column foreign keys alike).
 
 
 class ReverseRelationView(EntityView):
@@ -363,14 +342,4 @@ class ReverseRelationView(EntityView):
     parent: Entity = None
     relation: ReverseRelation = None
 
-    def get(self, request, **key):
-        params = parse_list(
-            request.GET, self.db_options.limit_default, self.db_options.limit_max
-        )
-        parent = self.parent.get(key, (self.relation.to_field,), from_text=True)
-        if parent is None:
-            raise APIError(
-                NOT_FOUND, 404, f"No {self.parent.info.entity} with that key"
-            )
-        attname = self.get_entity().info.fields[self.relation.field].attname
-        return self.list_page(params, Q(**{attname: parent[self.relation.to_field]}))
+    # get: set per route by rest.routes from rest.relations.
